@@ -1,0 +1,11 @@
+// Placeholder: filled in by the issue that owns this concern.
+#include "nvad.h"
+
+namespace nvad {
+
+void InitNetlink(Napi::Env env, Napi::Object exports) {
+  (void)env;
+  (void)exports;
+}
+
+}  // namespace nvad

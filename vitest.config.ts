@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    pool: 'forks',
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // Integration suites create network namespaces with unique prefixes; they may run side by side.
+    fileParallelism: true,
+    maxWorkers: 2,
+  },
+});
