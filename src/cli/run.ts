@@ -1,0 +1,5 @@
+/** Placeholder until the owning work lands. */
+export function main(argv: string[]): Promise<number> {
+  process.stderr.write(`nvad run: not implemented yet (${argv.join(' ')})\n`);
+  return Promise.resolve(1);
+}
