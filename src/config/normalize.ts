@@ -539,6 +539,13 @@ export function normalize(parsed: ParsedConfig, src: SecretSource): Normalized {
     if (r.ok) token = r.secret;
     else issues.add(['api', 'token-file'], r.message);
   }
+  const listen = apiRaw.listen ?? { host: DEFAULTS.apiHost, port: DEFAULTS.apiPort };
+  if (tokenFile === undefined && !isLoopbackHost(listen.host)) {
+    issues.add(
+      ['api', 'listen'],
+      `a non-loopback address (${listen.host}) needs authentication (set api.token-file, or listen on 127.0.0.1 / ::1)`,
+    );
+  }
   const config: Config = {
     node: { name: parsed.node.name },
     underlay: {
@@ -552,11 +559,16 @@ export function normalize(parsed: ParsedConfig, src: SecretSource): Normalized {
     bgp,
     routingContexts: contexts,
     api: {
-      listen: apiRaw.listen ?? { host: DEFAULTS.apiHost, port: DEFAULTS.apiPort },
+      listen,
       tokenFile,
       token,
     },
     log: { level: parsed.log?.level ?? 'info' },
   };
   return { config, issues: issues.list };
+}
+
+/** 127.0.0.0/8 and ::1 are loopback; everything else (including 0.0.0.0 and ::) is not. */
+function isLoopbackHost(host: string): boolean {
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || host === '::1';
 }

@@ -190,4 +190,16 @@ describe('semantic checks', () => {
       'bad.yaml:12:25: tunnels[0].manual-sa.integrity-key-in: not used with aes-cbc-128 (expected no integrity key)',
     ]);
   });
+
+  it('a non-loopback API address needs a token file', () => {
+    expect(errorsOf(`${BASE}api:\n  listen: 0.0.0.0:9180\n`)).toEqual([
+      `bad.yaml:${BASE.split('\n').length + 1}:11: api.listen: a non-loopback address (0.0.0.0) needs authentication (set api.token-file, or listen on 127.0.0.1 / ::1)`,
+    ]);
+    for (const listen of ['127.0.0.2:9180', "'[::1]:9180'"]) {
+      expect(
+        loadConfigText(`${BASE}api:\n  listen: ${listen}\n`, 'ok.yaml', { secrets: testSecrets })
+          .ok,
+      ).toBe(true);
+    }
+  });
 });
