@@ -8,6 +8,11 @@
         "src/tun.cc",
         "src/udp.cc",
         "src/esp.cc",
+        "src/esp_sa.cc",
+        "src/datapath.cc",
+        "src/datapath_napi.cc",
+        "src/datapath_gso.cc",
+        "src/datapath_inner.cc",
         "src/netlink.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

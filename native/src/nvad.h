@@ -9,4 +9,5 @@ void InitTun(Napi::Env env, Napi::Object exports);           // tun.cc: TUN devi
 void InitUdp(Napi::Env env, Napi::Object exports);           // udp.cc: batched socket I/O
 void InitEsp(Napi::Env env, Napi::Object exports);           // esp.cc: ESP fast path
 void InitNetlink(Napi::Env env, Napi::Object exports);       // netlink.cc: rtnetlink socket
+void InitDatapath(Napi::Env env, Napi::Object exports);      // datapath.cc: threads (via InitEsp)
 }  // namespace nvad

@@ -29,14 +29,18 @@ export const DROP_REASON = {
   'not-ip': 11,
   /** Inbound datagram shorter than a NAT-T header or otherwise malformed before ESP. */
   malformed: 12,
+  /** Native path: the output buffer had no room for the packet. */
+  'no-buffer': 13,
+  /** Native path: the cipher library refused an operation (should not happen). */
+  crypto: 14,
 } as const;
 
 export type DropReason = keyof typeof DROP_REASON;
 export type DropCode = (typeof DROP_REASON)[DropReason];
 
 /**
- * Size for a counter array indexed by drop code (index 0 is unused). Codes 13–15 are reserved for
- * reasons only the native path produces (`NATIVE_DROP` in native-esp.ts: 13 no-buffer, 14 crypto).
+ * Size for a counter array indexed by drop code (index 0 is unused; 15 is free for a new reason).
+ * Codes 13 and 14 are produced only by the native path.
  */
 export const DROP_CODE_COUNT = 16;
 

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   DROP_CODE_COUNT,
@@ -28,7 +29,18 @@ describe('drop reason registry (numeric codes shared with native/src/esp_drop.h)
       'no-sa': 10,
       'not-ip': 11,
       malformed: 12,
+      'no-buffer': 13,
+      crypto: 14,
     });
+  });
+
+  it('matches the C++ enum in native/src/esp_drop.h value for value', () => {
+    const header = readFileSync(new URL('../../../native/src/esp_drop.h', import.meta.url), 'utf8');
+    const native = [...header.matchAll(/^\s*kDrop(\w+) = (\d+),/gm)]
+      .filter((m) => m[1] !== 'None' && m[1] !== 'Count')
+      .map((m) => Number(m[2]));
+    expect(native.sort((a, b) => a - b)).toEqual(Object.values(DROP_REASON).sort((a, b) => a - b));
+    expect(header).toContain(`kDropCount = ${DROP_CODE_COUNT},`);
   });
 
   it('nameOf-style fallback for unknown codes', () => {
