@@ -8,7 +8,8 @@
  *
  * Sections are a list (`SECTIONS`), selected with `--only <name>`. With `--e2e` (root, iperf3) it
  * also runs one TCP stream through two native tunnel ends in network namespaces
- * (test/integration/datapath/netns-pair.ts), plain TUN and IFF_VNET_HDR, and prints the Gbps.
+ * (test/integration/datapath/netns-pair.ts), plain TUN and IFF_VNET_HDR, and one through a strongSwan
+ * kernel-libipsec tunnel (bench/esp-e2e.ts), and prints the Gbps and the nvad/strongSwan ratio.
  */
 import { randomBytes } from 'node:crypto';
 import type { EncryptionName, IntegrityName } from '../src/crypto/transforms.js';
@@ -18,6 +19,7 @@ import type { ChildSaParams } from '../src/ike/ports.js';
 import { formatTable, opensslSpeed, timeLoop } from './lib/measure.js';
 import type { Row } from './lib/measure.js';
 import { NetnsPair, iperfThroughTunnel } from '../test/integration/datapath/netns-pair.js';
+import { printE2eRatio, strongswanE2eRows } from './esp-e2e.js';
 
 const PACKET_BYTES = 1400;
 const BATCH = 64;
@@ -151,6 +153,7 @@ const SECTIONS: readonly Section[] = [
 const E2E_SECTIONS: readonly Section[] = [
   { name: 'e2e-plain', run: () => e2eRows(false) },
   { name: 'e2e-vnet', run: () => e2eRows(true) },
+  { name: 'e2e-strongswan', run: () => strongswanE2eRows(E2E_SECONDS) },
 ];
 
 async function main(): Promise<void> {
@@ -178,6 +181,7 @@ async function main(): Promise<void> {
     const ratio = gcmEnc.rate.gbps / speed.gbps;
     console.log(`\nnative GCM encrypt / openssl = ${ratio.toFixed(2)} (target >= 0.5)`);
   }
+  printE2eRatio(rows);
 }
 
 await main();
