@@ -1,0 +1,514 @@
+/**
+ * IkeSaManager: owns the IKE SAs of every tunnel and dispatches datagrams (strongSwan
+ * ike_sa_manager). Incoming messages are routed by our SPI; IKE_SA_INIT requests by (peer, SPIi)
+ * so a retransmitted request finds its half-open SA instead of creating a duplicate. Above a
+ * half-open threshold IKE_SA_INIT requests are answered with a stateless COOKIE (RFC 7296 §2.6).
+ *
+ * Per tunnel: `initiate: true` starts (and after failure or a dead peer restarts, with backoff)
+ * an IKE SA; `initiate: false` only answers. Simultaneous setup from both sides (two IKE SAs for
+ * one tunnel) keeps one: the SA with the lowest nonce is redundant and is deleted by the side
+ * that initiated it (the rule of RFC 7296 §2.8.1 applied to IKE SAs).
+ */
+import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { CryptoConfig, IkePolicy, IpsecPolicy, TunnelConfig } from '../config/types.js';
+import type { Clock, Timer } from '../lib/clock.js';
+import type { Rng } from '../lib/rng.js';
+import type { ChildSaEvent, ChildSaInstaller, Endpoint, IkeTransport } from './ports.js';
+import type { ChildSa } from './sa/child-sa.js';
+import type { IkeEvent, IkeEventType } from './sa/events.js';
+import { IkeSa, spiHex } from './sa/ike-sa.js';
+import { ChildRekeyInitiator } from './tasks/child-rekey.js';
+import { IkeAuthInitiator } from './tasks/ike-auth.js';
+import { IkeDeleteInitiator } from './tasks/ike-delete.js';
+import { IkeDpdInitiator } from './tasks/ike-dpd.js';
+import { IkeInitInitiator } from './tasks/ike-init.js';
+import { IkeRekeyInitiator } from './tasks/ike-rekey.js';
+import { responderTask } from './tasks/responder.js';
+import { ExchangeType, HeaderFlag, NotifyType } from './wire/constants.js';
+import { isInitiator, isResponse } from './wire/header.js';
+import { decodeMessage, encodeMessage, type DecodedMessage } from './wire/message.js';
+import { notify } from './wire/payloads/index.js';
+
+export const IKE_PORT = 500;
+
+export interface IkeSaManagerOptions {
+  /** Largest IKE message before RFC 7383 fragmentation; default 1280. */
+  readonly fragmentSize?: number;
+  /** Half-open SAs above which IKE_SA_INIT requests must carry a COOKIE; default 64. */
+  readonly cookieThreshold?: number;
+  /** First re-initiation delay after a failure; doubles up to `maxBackoffMs`. */
+  readonly initialBackoffMs?: number;
+  readonly maxBackoffMs?: number;
+  /** A responder SA not established within this time is dropped (strongSwan half_open_timeout). */
+  readonly halfOpenTimeoutMs?: number;
+}
+
+export interface IkeSaManagerDeps {
+  readonly clock: Clock;
+  readonly rng: Rng;
+  readonly installer: ChildSaInstaller;
+  readonly transport: IkeTransport;
+  readonly log: Logger;
+}
+
+export interface TunnelSpec {
+  readonly tunnel: TunnelConfig;
+  readonly ikePolicy: IkePolicy;
+  readonly ipsecPolicy: IpsecPolicy;
+  /** Our IKE endpoint (address the peer reaches; port 500). */
+  readonly local: Endpoint;
+  /** The peer's IKE endpoint; default `{ tunnel.peer, 500 }`. */
+  readonly remote?: Endpoint;
+}
+
+/**
+ * Resolve a tunnel's policy names against the crypto section; null for manual-SA tunnels or
+ * unknown names (the config loader has already reported those).
+ */
+export function tunnelSpecFromConfig(
+  crypto: CryptoConfig,
+  tunnel: TunnelConfig,
+  local: Endpoint = { address: tunnel.localAddress ?? '0.0.0.0', port: IKE_PORT },
+): TunnelSpec | null {
+  if (tunnel.manualSa !== undefined || tunnel.ikePolicy === null || tunnel.ipsecPolicy === null) {
+    return null;
+  }
+  const ikePolicy = crypto.ikePolicies[tunnel.ikePolicy];
+  const ipsecPolicy = crypto.ipsecPolicies[tunnel.ipsecPolicy];
+  if (ikePolicy === undefined || ipsecPolicy === undefined) return null;
+  return { tunnel, ikePolicy, ipsecPolicy, local };
+}
+
+interface TunnelState {
+  readonly spec: TunnelSpec;
+  readonly sas: Set<IkeSa>;
+  backoffMs: number;
+  retryTimer: Timer | null;
+  removed: boolean;
+}
+
+export interface ChildSaSnapshot {
+  readonly spiIn: string;
+  readonly spiOut: string;
+  readonly state: string;
+  readonly encryption: string;
+  readonly integrity: string | null;
+  readonly pfsGroup: string | null;
+  readonly esn: boolean;
+  readonly ageSec: number;
+}
+
+/** Read-only view for `show crypto ikev2 sa [detail]` / `show crypto session`. */
+export interface IkeSaSnapshot {
+  readonly tunnel: string;
+  readonly local: string;
+  readonly remote: string;
+  readonly state: string;
+  readonly role: 'initiator' | 'responder';
+  readonly spiI: string;
+  readonly spiR: string;
+  readonly encryption: string | null;
+  readonly integrity: string | null;
+  readonly prf: string | null;
+  readonly dhGroup: string | null;
+  readonly natDetected: boolean;
+  readonly peerIdentity: string | null;
+  readonly ageSec: number | null;
+  readonly lastError: string | null;
+  readonly children: readonly ChildSaSnapshot[];
+  readonly counters: {
+    readonly exchangesInitiated: number;
+    readonly exchangesResponded: number;
+    readonly retransmits: number;
+    readonly failuresByNotify: Readonly<Record<string, number>>;
+  };
+}
+
+type Listener<T extends IkeEventType> = (e: Extract<IkeEvent, { type: T }>) => void;
+
+export class IkeSaManager {
+  private readonly deps: IkeSaManagerDeps;
+  private readonly log: Logger;
+  private readonly fragmentSize: number;
+  private readonly cookieThreshold: number;
+  private readonly initialBackoffMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly halfOpenTimeoutMs: number;
+  private readonly tunnels = new Map<string, TunnelState>();
+  private readonly bySpi = new Map<bigint, IkeSa>();
+  /** Responder SAs by (peer, SPIi) for IKE_SA_INIT routing, kept for the SA's lifetime. */
+  private readonly byInit = new Map<string, IkeSa>();
+  private readonly emitter = new EventEmitter();
+  private readonly cookieSecret: Buffer;
+  /** Datagrams that did not decode or match an SA. */
+  dropped = 0;
+
+  constructor(deps: IkeSaManagerDeps, opts: IkeSaManagerOptions = {}) {
+    this.deps = deps;
+    this.log = deps.log.child({ mod: 'ike' });
+    this.fragmentSize = opts.fragmentSize ?? 1280;
+    this.cookieThreshold = opts.cookieThreshold ?? 64;
+    this.initialBackoffMs = opts.initialBackoffMs ?? 2000;
+    this.maxBackoffMs = opts.maxBackoffMs ?? 60_000;
+    this.halfOpenTimeoutMs = opts.halfOpenTimeoutMs ?? 30_000;
+    this.cookieSecret = deps.rng.bytes(32);
+    deps.transport.onReceive((data, local, remote) => {
+      this.receive(data, local, remote);
+    });
+    deps.installer.onEvent((e) => {
+      this.onChildSaEvent(e);
+    });
+  }
+
+  on<T extends IkeEventType>(type: T, fn: Listener<T>): void {
+    this.emitter.on(type, fn);
+  }
+
+  off<T extends IkeEventType>(type: T, fn: Listener<T>): void {
+    this.emitter.off(type, fn);
+  }
+
+  private emit(e: IkeEvent): void {
+    this.emitter.emit(e.type, e);
+  }
+
+  // --- tunnels -----------------------------------------------------------------------------
+
+  addTunnel(spec: TunnelSpec): void {
+    const st: TunnelState = {
+      spec,
+      sas: new Set(),
+      backoffMs: this.initialBackoffMs,
+      retryTimer: null,
+      removed: false,
+    };
+    this.tunnels.set(spec.tunnel.name, st);
+    if (spec.tunnel.initiate) this.initiate(st);
+  }
+
+  /** Close a tunnel: IKE Delete to the peer, children removed locally. */
+  removeTunnel(name: string): void {
+    const st = this.tunnels.get(name);
+    if (!st) return;
+    st.removed = true;
+    st.retryTimer?.cancel();
+    for (const sa of st.sas) this.deleteSa(sa, 'tunnel removed');
+    this.tunnels.delete(name);
+  }
+
+  /** Close every tunnel (daemon shutdown): IKE Deletes go out, timers stop. */
+  shutdown(): void {
+    for (const name of [...this.tunnels.keys()]) this.removeTunnel(name);
+  }
+
+  /** Configured tunnel names. */
+  get tunnelNames(): string[] {
+    return [...this.tunnels.keys()];
+  }
+
+  /** Send an IKE Delete for `sa` (or close it locally when it is not established). */
+  deleteSa(sa: IkeSa, reason: string): void {
+    if (sa.state === 'established') sa.tm.queue(new IkeDeleteInitiator(sa, reason));
+    else sa.destroy(reason);
+  }
+
+  /** Start an IKE SA for a configured tunnel now (e.g. `clear crypto session` + traffic). */
+  connect(name: string): void {
+    const st = this.tunnels.get(name);
+    if (st) this.initiate(st);
+  }
+
+  private remoteOf(spec: TunnelSpec): Endpoint {
+    return spec.remote ?? { address: spec.tunnel.peer, port: IKE_PORT };
+  }
+
+  private newSa(
+    st: TunnelState,
+    role: { initiator: true; spiI?: bigint } | { initiator: false; spiI: bigint },
+    remote: Endpoint,
+    local: Endpoint,
+  ): IkeSa {
+    const { spec } = st;
+    const sa = new IkeSa(
+      {
+        tunnel: spec.tunnel,
+        ikePolicy: spec.ikePolicy,
+        ipsecPolicy: spec.ipsecPolicy,
+        local,
+        remote,
+        fragmentSize: this.fragmentSize,
+      },
+      {
+        clock: this.deps.clock,
+        rng: this.deps.rng,
+        installer: this.deps.installer,
+        log: this.log.child({ tunnel: spec.tunnel.name, peer: spec.tunnel.peer }),
+        send: (data, from, to) => {
+          this.deps.transport.send(data, from, to);
+        },
+        emit: (e) => {
+          this.emit(e);
+        },
+        responderTask,
+        onDestroyed: (s) => {
+          this.onDestroyed(st, s);
+        },
+        onEstablished: (s, rekey) => {
+          if (!rekey) this.onEstablished(st, s);
+        },
+        onPeerDead: () => undefined,
+        queueChildRekey: (s, child) => {
+          s.tm.queue(new ChildRekeyInitiator(s, child));
+        },
+        queueDpd: (s) => {
+          s.tm.queue(new IkeDpdInitiator(spec.tunnel.dpd));
+        },
+        queueIkeRekey: (s) => {
+          if (!s.tm.hasQueued('ike-rekey')) s.tm.queue(new IkeRekeyInitiator(s));
+        },
+        createRekeyed: (old, r) => this.newSa(st, r, old.remote, old.local),
+      },
+      role,
+    );
+    st.sas.add(sa);
+    this.bySpi.set(sa.localSpi, sa);
+    return sa;
+  }
+
+  private initiate(st: TunnelState): void {
+    if (st.removed) return;
+    st.retryTimer?.cancel();
+    st.retryTimer = null;
+    const sa = this.newSa(st, { initiator: true }, this.remoteOf(st.spec), st.spec.local);
+    sa.tm.queue(new IkeInitInitiator(sa));
+    sa.tm.queue(new IkeAuthInitiator(sa));
+  }
+
+  private onEstablished(st: TunnelState, sa: IkeSa): void {
+    st.backoffMs = this.initialBackoffMs;
+    // Simultaneous setup: keep one IKE SA per tunnel.
+    for (const other of st.sas) {
+      if (other === sa || other.state !== 'established') continue;
+      const redundant = Buffer.compare(minNonce(sa), minNonce(other)) < 0 ? sa : other;
+      const keep = redundant === sa ? other : sa;
+      this.log.info(
+        {
+          tunnel: st.spec.tunnel.name,
+          peer: st.spec.tunnel.peer,
+          redundant: redundant.label,
+          keep: keep.label,
+        },
+        'duplicate ike sa for tunnel',
+      );
+      keep.reassertOutbound();
+      if (redundant.isOriginalInitiator) this.deleteSa(redundant, 'duplicate ike sa');
+    }
+    // §2.4 INITIAL_CONTACT: older SAs with this peer are stale.
+    if (sa.initialContact) {
+      for (const other of st.sas) {
+        if (
+          other !== sa &&
+          other.state === 'established' &&
+          other.establishedAtMs !== null &&
+          sa.establishedAtMs !== null &&
+          other.establishedAtMs < sa.establishedAtMs &&
+          !other.isOriginalInitiator
+        ) {
+          other.destroy('replaced (INITIAL_CONTACT)');
+        }
+      }
+    }
+  }
+
+  private onDestroyed(st: TunnelState, sa: IkeSa): void {
+    st.sas.delete(sa);
+    if (this.bySpi.get(sa.localSpi) === sa) this.bySpi.delete(sa.localSpi);
+    for (const [k, v] of this.byInit) if (v === sa) this.byInit.delete(k);
+    for (const other of st.sas) if (other.state === 'established') other.reassertOutbound();
+    if (st.removed || !st.spec.tunnel.initiate) return;
+    const alive = [...st.sas].some((s) => s.state !== 'destroyed');
+    if (alive || st.retryTimer?.pending === true) return;
+    // Re-initiate with exponential backoff and jitter.
+    const delay = Math.round(st.backoffMs * (1 + this.deps.rng.fraction() * 0.2));
+    st.backoffMs = Math.min(this.maxBackoffMs, st.backoffMs * 2);
+    this.log.info(
+      { tunnel: st.spec.tunnel.name, peer: st.spec.tunnel.peer, delayMs: delay },
+      're-initiating ike sa',
+    );
+    st.retryTimer = this.deps.clock.setTimer(delay, () => {
+      st.retryTimer = null;
+      if (![...st.sas].some((s) => s.state !== 'destroyed')) this.initiate(st);
+    });
+  }
+
+  private onChildSaEvent(e: ChildSaEvent): void {
+    const st = this.tunnels.get(e.tunnel);
+    if (!st) return;
+    for (const sa of st.sas) {
+      const child: ChildSa | undefined =
+        e.direction === 'in' ? sa.childByInboundSpi(e.spi) : sa.childByOutboundSpi(e.spi);
+      if (!child) continue;
+      if (e.kind === 'soft-expire') sa.requestChildRekey(child, e.reason);
+      else sa.removeChild(child);
+    }
+  }
+
+  // --- datagrams ---------------------------------------------------------------------------
+
+  receive(data: Buffer, local: Endpoint, remote: Endpoint): void {
+    let msg: DecodedMessage;
+    try {
+      msg = decodeMessage(data);
+    } catch {
+      this.dropped++;
+      return;
+    }
+    const h = msg.header;
+    if (h.exchangeType === ExchangeType.IKE_SA_INIT && !isResponse(h)) {
+      this.receiveInitRequest(msg, local, remote);
+      return;
+    }
+    const ourSpi = isInitiator(h) ? h.spiR : h.spiI;
+    const sa = this.bySpi.get(ourSpi);
+    if (!sa) {
+      this.dropped++;
+      return;
+    }
+    sa.receive(msg, remote, local);
+  }
+
+  private tunnelForPeer(address: string): TunnelState | undefined {
+    for (const st of this.tunnels.values()) {
+      if (!st.removed && this.remoteOf(st.spec).address === address) return st;
+    }
+    return undefined;
+  }
+
+  private receiveInitRequest(msg: DecodedMessage, local: Endpoint, remote: Endpoint): void {
+    const h = msg.header;
+    const key = `${remote.address}|${remote.port}|${spiHex(h.spiI)}`;
+    const existing = this.byInit.get(key);
+    if (existing && existing.state !== 'destroyed') {
+      existing.receive(msg, remote, local);
+      return;
+    }
+    if (h.spiR !== 0n || h.messageId !== 0) {
+      this.dropped++;
+      return;
+    }
+    const st = this.tunnelForPeer(remote.address);
+    if (!st) {
+      this.log.warn({ peer: remote.address }, 'IKE_SA_INIT from unknown peer ignored');
+      this.dropped++;
+      return;
+    }
+    if (this.halfOpenCount() >= this.cookieThreshold && !this.checkCookie(msg, remote)) {
+      this.sendCookie(msg, local, remote);
+      return;
+    }
+    const sa = this.newSa(st, { initiator: false, spiI: h.spiI }, remote, local);
+    this.byInit.set(key, sa);
+    sa.receive(msg, remote, local);
+    this.deps.clock.setTimer(this.halfOpenTimeoutMs, () => {
+      if (sa.state === 'created' || sa.state === 'connecting') sa.destroy('half-open timeout');
+    });
+  }
+
+  /** Responder SAs still in IKE_SA_INIT/IKE_AUTH (the §2.6 half-open count). */
+  halfOpenCount(): number {
+    let n = 0;
+    for (const sa of this.byInit.values())
+      if (sa.state === 'created' || sa.state === 'connecting') n++;
+    return n;
+  }
+
+  /** §2.6: Cookie = VersionIDofSecret | Hash(Ni | IPi | SPIi | <secret>). */
+  private cookieFor(msg: DecodedMessage, remote: Endpoint): Buffer {
+    const ni = msg.payloads.find((p) => p.kind === 'nonce');
+    const spi = Buffer.alloc(8);
+    spi.writeBigUInt64BE(msg.header.spiI);
+    const hash = createHash('sha256')
+      .update(ni?.kind === 'nonce' ? ni.nonce : Buffer.alloc(0))
+      .update(remote.address)
+      .update(spi)
+      .update(this.cookieSecret)
+      .digest();
+    return Buffer.concat([Buffer.of(0, 0, 0, 1), hash.subarray(0, 16)]);
+  }
+
+  private checkCookie(msg: DecodedMessage, remote: Endpoint): boolean {
+    const c = msg.payloads[0];
+    return (
+      c?.kind === 'notify' &&
+      c.notifyType === NotifyType.COOKIE &&
+      c.data.equals(this.cookieFor(msg, remote))
+    );
+  }
+
+  private sendCookie(msg: DecodedMessage, local: Endpoint, remote: Endpoint): void {
+    const out = encodeMessage(
+      {
+        spiI: msg.header.spiI,
+        spiR: 0n,
+        exchangeType: ExchangeType.IKE_SA_INIT,
+        flags: HeaderFlag.RESPONSE,
+        messageId: 0,
+      },
+      [notify(NotifyType.COOKIE, this.cookieFor(msg, remote))],
+    );
+    this.deps.transport.send(out, local, remote);
+  }
+
+  // --- views -------------------------------------------------------------------------------
+
+  /** IKE SAs of a tunnel (or all), for tests and the API. */
+  sas(tunnel?: string): IkeSa[] {
+    const out: IkeSa[] = [];
+    for (const [name, st] of this.tunnels)
+      if (tunnel === undefined || tunnel === name) out.push(...st.sas);
+    return out;
+  }
+
+  snapshot(): IkeSaSnapshot[] {
+    const now = this.deps.clock.now();
+    return this.sas().map((sa) => ({
+      tunnel: sa.tunnel,
+      local: `${sa.local.address}/${sa.local.port}`,
+      remote: `${sa.remote.address}/${sa.remote.port}`,
+      state: sa.state,
+      role: sa.isOriginalInitiator ? 'initiator' : 'responder',
+      spiI: spiHex(sa.spiI),
+      spiR: spiHex(sa.spiR),
+      encryption: sa.suite?.encryption ?? null,
+      integrity: sa.suite?.integrity ?? null,
+      prf: sa.suite?.prf ?? null,
+      dhGroup: sa.suite?.dhGroup ?? null,
+      natDetected: sa.natLocal || sa.natRemote,
+      peerIdentity: sa.peerIdentity,
+      ageSec: sa.establishedAtMs === null ? null : Math.floor((now - sa.establishedAtMs) / 1000),
+      lastError: sa.lastError,
+      children: sa.children.map((c) => ({
+        spiIn: c.label.slice(0, 8),
+        spiOut: c.label.slice(9),
+        state: c.state,
+        encryption: c.suite.encryption,
+        integrity: c.suite.integrity,
+        pfsGroup: c.suite.dhGroup,
+        esn: c.suite.esn,
+        ageSec: Math.floor((now - c.createdAtMs) / 1000),
+      })),
+      counters: {
+        exchangesInitiated: sa.tm.counters.exchangesInitiated,
+        exchangesResponded: sa.tm.counters.exchangesResponded,
+        retransmits: sa.tm.counters.retransmits,
+        failuresByNotify: Object.fromEntries(sa.tm.counters.failuresByNotify),
+      },
+    }));
+  }
+}
+
+function minNonce(sa: IkeSa): Buffer {
+  return Buffer.compare(sa.nonceI, sa.nonceR) <= 0 ? sa.nonceI : sa.nonceR;
+}
