@@ -19,11 +19,17 @@ import {
   runDir,
   type InstanceLock,
 } from './daemon/instance-lock.js';
+import { BgpComponent } from './daemon/bgp.js';
 import { LoopbackComponent } from './daemon/loopbacks.js';
+import { RoutingComponent } from './daemon/routing.js';
+import { IkeComponent } from './daemon/ike.js';
 import { FileOwnershipStore, type OwnershipStore } from './daemon/ownership.js';
+import { TunnelsComponent } from './daemon/tunnels.js';
 import { createNetlinkKernel } from './kernel/index.js';
+import { Routing } from './routing/index.js';
 import type { KernelPort } from './kernel/port.js';
 import { systemClock } from './lib/clock.js';
+import { systemRng } from './lib/rng.js';
 import { createLogger, type Logger } from './lib/log.js';
 import { ApiListenError } from './mgmt/api/index.js';
 import { VERSION } from './version.js';
@@ -43,7 +49,38 @@ function buildComponents(
   logger: Logger,
   ownership: OwnershipStore,
 ): Component[] {
-  return [new LoopbackComponent({ kernel, logger, ownership })];
+  // Tunnels after loopbacks: ICMP errors and routes may use loopback addresses. The tunnels
+  // component drives the routing module (static routes, line protocol -> nexthop groups);
+  // `tunnels.installer()` is the ChildSaInstaller + IkeTransport to hand to IKE, and `routing`
+  // is where BGP routes go.
+  const routing = new Routing({
+    kernel,
+    logger: logger.child({ mod: 'routing' }),
+    clock: systemClock,
+  });
+  // BGP: speaker + RIB; best paths (ECMP) go to `routing`. Tunnel line protocol fans out to the
+  // routing module and to the BGP sessions riding on the tunnel.
+  const bgp = new BgpComponent({ routing, logger, clock: systemClock, rng: systemRng });
+  const tunnels = new TunnelsComponent({
+    kernel,
+    logger,
+    clock: systemClock,
+    routing,
+    onTunnelState: (name, up) => {
+      bgp.onTunnelState(name, up);
+    },
+  });
+  // IKE after tunnels: it installs child SAs through `tunnels.installer()` and, stopping first,
+  // sends its IKE Deletes while the sockets are still open.
+  const ike = new IkeComponent({ tunnels, logger, clock: systemClock, rng: systemRng });
+  // Routing before tunnels (it stops last); BGP last (it stops first: Cease while tunnels are up).
+  return [
+    new LoopbackComponent({ kernel, logger, ownership }),
+    new RoutingComponent({ routing, logger }),
+    tunnels,
+    ike,
+    bgp,
+  ];
 }
 
 /** The ownership record lives next to the lock: nvad-<hash>.lock → nvad-<hash>.state.json. */

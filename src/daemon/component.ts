@@ -4,6 +4,7 @@
  * stops them in reverse order. A component undoes on `stop()` exactly what it did, so shutdown
  * leaves the host as it found it.
  */
+import type { Registry } from 'prom-client';
 import type { Config } from '../config/index.js';
 import type { ComponentStatus, ViewRegistry } from '../mgmt/show/context.js';
 import type { ConfigDiff } from './config-port.js';
@@ -25,4 +26,6 @@ export interface Component {
   interfaces(): readonly string[];
   /** Publish read-only views for show commands (optional). */
   publishViews?(views: ViewRegistry): void;
+  /** Register this component's Prometheus metrics on the daemon's registry (optional). */
+  registerMetrics?(registry: Registry): void;
 }

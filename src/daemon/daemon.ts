@@ -89,7 +89,10 @@ export class Daemon {
       version: opts.version,
       interfacesUp: () => this.countInterfacesUp(),
     });
-    for (const c of opts.components) c.publishViews?.(this.views);
+    for (const c of opts.components) {
+      c.publishViews?.(this.views);
+      c.registerMetrics?.(this.metrics.registry);
+    }
   }
 
   /** The running configuration (after start). */

@@ -175,6 +175,12 @@ beforeAll(() => {
   execFileSync('ip', ['-n', NS, 'link', 'set', 'lo', 'up']);
   // Present before nvad starts and also configured: nvad must adopt it and never remove it.
   execFileSync('ip', ['-n', NS, 'addr', 'add', '169.254.99.1/32', 'dev', 'lo']);
+  // The underlay NIC with the address Tunnel101 binds its IKE/ESP socket to (the VM's private
+  // address); a veth pair inside the namespace stands in for eth0.
+  execFileSync('ip', ['-n', NS, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0p']);
+  execFileSync('ip', ['-n', NS, 'addr', 'add', '10.10.0.4/24', 'dev', 'eth0']);
+  execFileSync('ip', ['-n', NS, 'link', 'set', 'eth0', 'up']);
+  execFileSync('ip', ['-n', NS, 'link', 'set', 'eth0p', 'up']);
 });
 
 afterAll(async () => {
@@ -211,13 +217,15 @@ describe('nvad run in a namespace', () => {
       nodeName: 'nva-it',
       pid: daemon.proc.pid,
       configFile: configPath,
-      components: [
+      components: expect.arrayContaining([
         {
           name: 'loopbacks',
           state: 'running',
           detail: '3 loopback addresses on lo (2 added by nvad)',
         },
-      ],
+        // The tunnel exists but has no child SA yet, so its line protocol is down.
+        { name: 'tunnels', state: 'running', detail: '1 tunnel, 0 up' },
+      ]),
     });
     const metrics = curl('/metrics');
     expect(metrics.status).toBe(200);
@@ -232,15 +240,17 @@ describe('nvad run in a namespace', () => {
       '2001:db8::21/128',
       '::1/128',
     ]);
-    const lifecycle = logLines(daemon)
-      .filter((l) => l['mod'] === 'daemon')
-      .map((l) => l['msg']);
-    expect(lifecycle).toEqual([
+    const lifecycle = logLines(daemon).filter((l) => l['mod'] === 'daemon');
+    // The API listens before any component touches the kernel; components start in order.
+    expect(lifecycle.map((l) => l['msg'])).toEqual([
       'daemon starting',
       'api listening',
-      'component started',
+      ...Array<string>(5).fill('component started'),
       'daemon running',
     ]);
+    expect(
+      lifecycle.filter((l) => l['msg'] === 'component started').map((l) => l['component']),
+    ).toEqual(['loopbacks', 'routing', 'tunnels', 'ike', 'bgp']);
   });
 
   it(
@@ -278,7 +288,7 @@ describe('nvad run in a namespace', () => {
       const ij = JSON.parse((await cli(['show', 'int', '--json'])).stdout) as {
         interfaces: { name: string; addresses: { address: string }[] }[];
       };
-      expect(ij.interfaces.map((x) => x.name)).toEqual(['lo']);
+      expect(ij.interfaces.map((x) => x.name)).toEqual(['lo', 'Tunnel101']);
       expect(ij.interfaces[0]?.addresses.map((a) => a.address)).toContain('2001:db8::21');
     },
   );

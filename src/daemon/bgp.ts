@@ -1,0 +1,558 @@
+/**
+ * The BGP speaker as a daemon component: the speaker (sessions, listeners), the RIB that joins
+ * them (Adj-RIB-In → Loc-RIB → Adj-RIB-Out, `SpeakerRib`) and the route sink that hands best
+ * paths (with their ECMP multipath set) to the routing module. Publishes the `show ip bgp …` view
+ * (BGP_VIEW) and the per-neighbor metrics.
+ *
+ * Reload: the speaker has no add/remove-neighbor API yet, so any change to the `bgp` section
+ * (neighbors, globals, policy) or, with `redistribute: [static]`, to the static routes rebuilds
+ * the speaker: its sessions close with Cease and reconnect, its routes are withdrawn from the
+ * routing module and learned again. Tunnel and static-route changes that only affect which
+ * sessions ride on which tunnel are applied in place (the speaker reads them on each event).
+ *
+ * Tunnel line protocol: `onTunnelState(name, up)` fans out to the routing module (nexthop
+ * groups) and the speaker (close the sessions through a tunnel that went down at once, reconnect
+ * them when it comes back); hand it to the tunnels component as its `onTunnelState` callback.
+ */
+import type { BgpConfig, Config, StaticRoute } from '../config/index.js';
+import type { Clock } from '../lib/clock.js';
+import { formatIp, parseIp, type IpAddr } from '../lib/ip/addr.js';
+import { formatPrefix } from '../lib/ip/prefix.js';
+import type { Logger } from '../lib/log.js';
+import type { Rng } from '../lib/rng.js';
+import { registerBgpMetrics, type BgpNeighborMetricsSample } from '../mgmt/api/metrics.js';
+import type { ComponentStatus, ViewRegistry } from '../mgmt/show/context.js';
+import {
+  BGP_VIEW,
+  matchNeighbor,
+  type BgpDestinationInfo,
+  type BgpNeighborInfo,
+  type BgpRouteRow,
+  type BgpShowQuery,
+  type BgpSummaryInfo,
+} from '../mgmt/show/commands/ip-bgp-view.js';
+import { formatBgpId } from '../bgp/open-negotiation.js';
+import { PolicySet } from '../bgp/policy/policy-set.js';
+import { exportPath, type ExportPeer } from '../bgp/rib/export-policy.js';
+import { asPathText, type Path, type PathAttrs } from '../bgp/rib/path.js';
+import {
+  BgpSpeaker,
+  connectRouteSink,
+  neighborKey,
+  SpeakerRib,
+  SINK_DEFAULT_CONTEXT,
+  type Connector,
+  type RouteSink,
+  type TunnelRef,
+} from '../bgp/session/index.js';
+import type { Component } from './component.js';
+import type { ConfigDiff } from './config-port.js';
+
+/** What BGP needs from the routing module (`src/routing` `Routing` satisfies it). */
+export interface BgpRoutingPort extends RouteSink {
+  setTunnelState(name: string, up: boolean): void;
+  withdrawAllBgp(context?: string): void;
+  /** The routing table's candidates, to flag RIB-failures in `show ip bgp` (optional). */
+  view?(): {
+    readonly routes: readonly {
+      readonly source: string;
+      readonly context: string;
+      readonly prefix: string;
+      readonly selected: boolean;
+    }[];
+  };
+}
+
+export interface BgpComponentOptions {
+  readonly routing: BgpRoutingPort;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly rng: Rng;
+  /** TCP port to listen on and connect to (default 179; tests use a high port). */
+  readonly port?: number;
+  readonly connector?: Connector;
+  /** Open listeners (default true). */
+  readonly listen?: boolean;
+  readonly connectRetrySec?: number;
+  readonly idleHoldSec?: number;
+}
+
+/** Prometheus registry as the metrics module takes it. */
+type MetricsRegistry = Parameters<typeof registerBgpMetrics>[0];
+
+const ORIGIN_CODES = ['i', 'e', '?'] as const;
+
+function originCode(o: number): BgpRouteRow['origin'] {
+  return ORIGIN_CODES[o] ?? '?';
+}
+
+function zeroFor(p: Path): string {
+  return p.family === 'ipv6-unicast' ? '::' : '0.0.0.0';
+}
+
+interface RowFlags {
+  readonly best?: boolean;
+  readonly multipath?: boolean;
+  readonly ribFailure?: boolean;
+  readonly rejected?: string | undefined;
+  readonly attrs?: PathAttrs;
+}
+
+function pathRow(p: Path, now: number, f: RowFlags = {}): BgpRouteRow {
+  const a = f.attrs ?? p.attrs;
+  const local = p.source.kind === 'local';
+  return {
+    prefix: formatPrefix(p.prefix),
+    routingContext: p.source.routingContext ?? null,
+    nextHop: a.nextHop ? formatIp(a.nextHop) : zeroFor(p),
+    metric: a.med ?? null,
+    localPref: a.localPref ?? null,
+    weight: local ? 32768 : 0,
+    asPath: asPathText(a),
+    origin: originCode(a.origin),
+    valid: f.rejected === undefined && !p.flags.asLoop,
+    best: f.best ?? false,
+    multipath: f.multipath ?? false,
+    ribFailure: f.ribFailure ?? false,
+    from: local ? zeroFor(p) : p.source.address,
+    ibgp: p.source.isIbgp,
+    local,
+    rejected: f.rejected ?? (p.flags.asLoop ? 'as-loop' : null),
+    ageSec: Math.max(0, Math.floor((now - p.receivedAt) / 1000)),
+  };
+}
+
+function sameRef(a: readonly unknown[], b: readonly unknown[]): void {
+  // Replace the contents of `a` (shared with the speaker) with `b`.
+  (a as unknown[]).splice(0, a.length, ...b);
+}
+
+export class BgpComponent implements Component {
+  readonly name = 'bgp';
+  private readonly opts: BgpComponentOptions;
+  private readonly routing: BgpRoutingPort;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private speaker: BgpSpeaker | null = null;
+  private rib: SpeakerRib | null = null;
+  private bgp: BgpConfig | undefined;
+  private policy: PolicySet | null = null;
+  /** Shared with the speaker (it reads them per event), updated in place on reload. */
+  private readonly tunnelRefs: TunnelRef[] = [];
+  private readonly staticRefs: StaticRoute[] = [];
+  /** Bumped on every rebuild: late events of a torn-down speaker must not touch routes. */
+  private generation = 0;
+  private state: ComponentStatus['state'] = 'stopped';
+  private lastError = '';
+
+  constructor(opts: BgpComponentOptions) {
+    this.opts = opts;
+    this.routing = opts.routing;
+    this.log = opts.logger.child({ mod: 'bgp' });
+    this.clock = opts.clock;
+  }
+
+  async start(config: Config): Promise<void> {
+    this.state = 'starting';
+    this.updateRefs(config);
+    try {
+      await this.build(config);
+      this.state = 'running';
+    } catch (err) {
+      this.state = 'failed';
+      this.lastError = err instanceof Error ? err.message : String(err);
+      this.teardown('nvad start failed');
+      throw err;
+    }
+  }
+
+  async apply(diff: ConfigDiff, next: Config): Promise<void> {
+    this.updateRefs(next);
+    const b = diff.bgp;
+    const bgpChanged =
+      b.added ||
+      b.removed ||
+      b.global ||
+      b.policy ||
+      b.neighbors.added.length + b.neighbors.removed.length + b.neighbors.changed.length > 0;
+    const staticChanged =
+      diff.staticRoutes.added.length + diff.staticRoutes.removed.length > 0 &&
+      (next.bgp?.redistribute.includes('static') ?? false);
+    if (!bgpChanged && !staticChanged) {
+      this.log.debug('bgp unchanged');
+      return;
+    }
+    this.log.info(
+      {
+        neighborsAdded: b.neighbors.added.length,
+        neighborsRemoved: b.neighbors.removed.length,
+        neighborsChanged: b.neighbors.changed.length,
+        global: b.global,
+        policy: b.policy,
+        redistributedStatic: staticChanged,
+      },
+      'bgp configuration changed; restarting the speaker',
+    );
+    this.teardown('nvad configuration change');
+    try {
+      await this.build(next);
+      this.state = 'running';
+    } catch (err) {
+      this.state = 'failed';
+      this.lastError = err instanceof Error ? err.message : String(err);
+      this.teardown('nvad reload failed');
+      throw err;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.teardown('nvad shutting down');
+    this.state = 'stopped';
+    await Promise.resolve();
+  }
+
+  status(): ComponentStatus {
+    if (this.state === 'failed')
+      return { name: this.name, state: 'failed', detail: this.lastError };
+    if (!this.speaker) return { name: this.name, state: this.state, detail: 'BGP not configured' };
+    const ns = this.speaker.summary().neighbors;
+    const up = ns.filter((n) => n.state === 'Established').length;
+    return {
+      name: this.name,
+      state: this.state,
+      detail: `${up}/${ns.length} neighbors Established, ${this.rib?.locRib.size ?? 0} destinations`,
+    };
+  }
+
+  interfaces(): readonly string[] {
+    return [];
+  }
+
+  publishViews(views: ViewRegistry): void {
+    views.provide(BGP_VIEW, this.query());
+  }
+
+  /** Per-neighbor metrics (duck-typed optional Component method, like tunnels). */
+  registerMetrics(registry: MetricsRegistry): void {
+    registerBgpMetrics(registry, { metricSamples: () => this.metricSamples() });
+  }
+
+  /** Tunnel line protocol changed: routing nexthops first, then the sessions through it. */
+  onTunnelState(name: string, up: boolean): void {
+    this.routing.setTunnelState(name, up);
+    if (!this.speaker) return;
+    const hit = up ? this.speaker.tunnelUp(name) : this.speaker.tunnelDown(name);
+    if (hit.length > 0) {
+      this.log.info({ tunnel: name, up, neighbors: hit }, 'tunnel state changed BGP sessions');
+    }
+  }
+
+  metricSamples(): BgpNeighborMetricsSample[] {
+    if (!this.speaker) return [];
+    return this.speaker.summary().neighbors.map((n) => ({
+      neighbor: n.address,
+      context: n.routingContext ?? SINK_DEFAULT_CONTEXT,
+      up: n.state === 'Established',
+      prefixesReceived: this.receivedCount(n.neighbor),
+      prefixesAdvertised: this.advertisedPaths(n.neighbor)?.length ?? 0,
+      messagesIn: n.msgRcvd,
+      messagesOut: n.msgSent,
+    }));
+  }
+
+  /** The show view; reads the current speaker on every call (it is rebuilt on reload). */
+  query(): BgpShowQuery {
+    return {
+      summary: () => this.summary(),
+      neighbors: () => this.neighborInfos(),
+      destinations: () => this.destinations(),
+      receivedRoutes: (n) => this.receivedRoutes(n),
+      acceptedRoutes: (n) => this.acceptedRoutes(n),
+      advertisedRoutes: (n) => this.advertisedRoutes(n),
+    };
+  }
+
+  // ---- lifecycle ----
+
+  private updateRefs(config: Config): void {
+    sameRef(
+      this.tunnelRefs,
+      config.tunnels.map((t) => ({ name: t.name, address: t.address })),
+    );
+    sameRef(this.staticRefs, config.staticRoutes);
+  }
+
+  private async build(config: Config): Promise<void> {
+    this.bgp = config.bgp;
+    if (!config.bgp) {
+      this.log.info('no bgp section; BGP not started');
+      return;
+    }
+    const o = this.opts;
+    const speaker = new BgpSpeaker({
+      bgp: config.bgp,
+      clock: o.clock,
+      rng: o.rng,
+      log: o.logger,
+      tunnels: this.tunnelRefs,
+      staticRoutes: this.staticRefs,
+      originateNetworks: false,
+      ...(o.port !== undefined ? { port: o.port } : {}),
+      ...(o.connector !== undefined ? { connector: o.connector } : {}),
+      ...(o.listen !== undefined ? { listen: o.listen } : {}),
+      ...(o.connectRetrySec !== undefined ? { connectRetrySec: o.connectRetrySec } : {}),
+      ...(o.idleHoldSec !== undefined ? { idleHoldSec: o.idleHoldSec } : {}),
+    });
+    const rib = new SpeakerRib({ speaker, bgp: config.bgp, clock: o.clock, log: o.logger });
+    const gen = ++this.generation;
+    const live = (): boolean => gen === this.generation;
+    connectRouteSink(rib, {
+      upsertBgp: (ctx, prefix, hops, attrs) => {
+        if (live()) this.routing.upsertBgp(ctx, prefix, hops, attrs);
+      },
+      withdrawBgp: (ctx, prefix) => {
+        if (live()) this.routing.withdrawBgp(ctx, prefix);
+      },
+    });
+    speaker.onSessionChange((key, up, reason) => {
+      if (live())
+        this.log.info({ neighbor: key, up, reason }, up ? 'BGP neighbor up' : 'BGP neighbor down');
+    });
+    rib.originate(config.staticRoutes);
+    this.speaker = speaker;
+    this.rib = rib;
+    this.policy = new PolicySet(config.bgp);
+    speaker.start();
+    await speaker.ready();
+    this.log.info(
+      {
+        asn: config.bgp.asn,
+        routerId: config.bgp.routerId,
+        neighbors: config.bgp.neighbors.length,
+      },
+      'BGP speaker started',
+    );
+  }
+
+  private teardown(reason: string): void {
+    const speaker = this.speaker;
+    this.generation += 1;
+    this.speaker = null;
+    this.rib = null;
+    this.policy = null;
+    if (!speaker) return;
+    speaker.stop(reason);
+    this.routing.withdrawAllBgp();
+  }
+
+  // ---- views ----
+
+  private summary(): BgpSummaryInfo {
+    const s = this.speaker?.summary();
+    const bgp = this.bgp;
+    const version = this.rib?.locRib.tableVersion ?? s?.tableVersion ?? 1;
+    return {
+      routerId: s?.routerId ?? bgp?.routerId ?? '0.0.0.0',
+      localAs: s?.localAs ?? bgp?.asn ?? 0,
+      tableVersion: version,
+      neighbors: (s?.neighbors ?? []).map((n) => {
+        const established = n.state === 'Established';
+        return {
+          neighbor: n.neighbor,
+          address: n.address,
+          routingContext: n.routingContext ?? null,
+          description: n.description ?? null,
+          remoteAs: n.remoteAs,
+          msgRcvd: n.msgRcvd,
+          msgSent: n.msgSent,
+          tblVer: version,
+          inQ: n.inQ,
+          outQ: n.outQ,
+          upDownSec: Math.max(0, Math.floor(n.upDownMs / 1000)),
+          state: n.state,
+          established,
+          pfxRcd: established ? this.receivedCount(n.neighbor) : null,
+          pfxSent: this.advertisedPaths(n.neighbor)?.length ?? 0,
+        };
+      }),
+    };
+  }
+
+  private neighborInfos(): BgpNeighborInfo[] {
+    if (!this.speaker) return [];
+    const byKey = new Map(this.summary().neighbors.map((n) => [n.neighbor, n]));
+    return this.speaker.neighborDetails().flatMap((d) => {
+      const s = byKey.get(d.neighbor);
+      if (!s) return [];
+      const c = d.counters;
+      return [
+        {
+          ...s,
+          localAddress: d.localAddress ?? null,
+          updateSource: d.updateSource ?? null,
+          ebgpMultihop: d.ebgpMultihop ?? null,
+          passive: d.passive,
+          remoteRouterId: d.negotiated ? formatBgpId(d.negotiated.remoteBgpId) : null,
+          holdTimeSec: d.negotiated?.holdTimeSec ?? null,
+          keepaliveSec: d.negotiated?.keepaliveSec ?? null,
+          configuredHoldSec: d.configuredHoldSec,
+          configuredKeepaliveSec: d.configuredKeepaliveSec,
+          families: this.familiesOf(d.neighbor),
+          tunnels: d.tunnels,
+          counters: {
+            opensSent: c.opensSent,
+            opensRcvd: c.opensRcvd,
+            updatesSent: c.updatesSent,
+            updatesRcvd: c.updatesRcvd,
+            keepalivesSent: c.keepalivesSent,
+            keepalivesRcvd: c.keepalivesRcvd,
+            notificationsSent: c.notificationsSent,
+            notificationsRcvd: c.notificationsRcvd,
+            routeRefreshSent: c.routeRefreshSent,
+            routeRefreshRcvd: c.routeRefreshRcvd,
+            established: c.established,
+            dropped: c.dropped,
+          },
+          lastError: d.lastError ?? null,
+          lastNotificationSent: d.lastNotificationSent ?? null,
+          lastNotificationRcvd: d.lastNotificationRcvd ?? null,
+        },
+      ];
+    });
+  }
+
+  private familiesOf(key: string): string[] {
+    const n = this.bgp?.neighbors.find((x) => neighborKey(x) === key);
+    return n ? [...n.addressFamilies] : [];
+  }
+
+  private destinations(): BgpDestinationInfo[] {
+    const rib = this.rib;
+    if (!rib) return [];
+    const now = this.clock.now();
+    const failed = this.ribFailures();
+    const out: BgpDestinationInfo[] = [];
+    for (const d of rib.locRib.destinations()) {
+      if (d.paths.size === 0) continue;
+      const multi = new Set(d.multipath.filter((p) => p !== d.best));
+      const prefix = formatPrefix(d.prefix);
+      const ribFailure = failed.has(`${d.routingContext ?? SINK_DEFAULT_CONTEXT}|${prefix}`);
+      out.push({
+        prefix,
+        routingContext: d.routingContext ?? null,
+        version: d.version,
+        bestReason: d.best ? (d.reason ?? null) : null,
+        paths: [...d.paths.values()].map((p) =>
+          pathRow(p, now, {
+            best: p === d.best,
+            multipath: multi.has(p),
+            ribFailure: ribFailure && p === d.best,
+          }),
+        ),
+      });
+    }
+    return out;
+  }
+
+  /** `context|prefix` of BGP routes the routing table holds with another source instead. */
+  private ribFailures(): Set<string> {
+    const routes = this.routing.view?.().routes ?? [];
+    const selectedOther = new Set(
+      routes.filter((r) => r.selected && r.source !== 'bgp').map((r) => `${r.context}|${r.prefix}`),
+    );
+    return new Set(
+      routes
+        .filter((r) => r.source === 'bgp' && !r.selected)
+        .map((r) => `${r.context}|${r.prefix}`)
+        .filter((k) => selectedOther.has(k)),
+    );
+  }
+
+  private resolveKey(arg: string): string | undefined {
+    const ns = this.speaker?.summary().neighbors ?? [];
+    return matchNeighbor(ns, arg)?.neighbor;
+  }
+
+  private receivedCount(key: string): number {
+    let n = 0;
+    for (const _ of this.rib?.adjRibIn(key)?.entries() ?? []) n += 1;
+    return n;
+  }
+
+  private receivedRoutes(arg: string): BgpRouteRow[] | undefined {
+    const key = this.resolveKey(arg);
+    if (key === undefined) return undefined;
+    const now = this.clock.now();
+    const rows: BgpRouteRow[] = [];
+    for (const e of this.rib?.adjRibIn(key)?.entries() ?? []) {
+      rows.push(pathRow(e.pre, now, { rejected: e.rejected }));
+    }
+    return rows;
+  }
+
+  private acceptedRoutes(arg: string): BgpRouteRow[] | undefined {
+    const key = this.resolveKey(arg);
+    if (key === undefined) return undefined;
+    const adj = this.rib?.adjRibIn(key);
+    if (!adj) return [];
+    const src = adj.source;
+    return this.destinations().flatMap((d) =>
+      d.paths.filter(
+        (p) =>
+          !p.local && p.from === src.address && d.routingContext === (src.routingContext ?? null),
+      ),
+    );
+  }
+
+  private advertisedRoutes(arg: string): BgpRouteRow[] | undefined {
+    const key = this.resolveKey(arg);
+    if (key === undefined) return undefined;
+    const now = this.clock.now();
+    return (this.advertisedPaths(key) ?? []).map(({ path, attrs }) =>
+      pathRow(path, now, { best: true, attrs }),
+    );
+  }
+
+  /**
+   * What the RIB exports to an Established neighbor: every best path that passes export rules
+   * and policy (the same `exportPath` the Adj-RIB-Out is filled with; the `max-prefixes-out`
+   * cap is not applied here).
+   */
+  private advertisedPaths(key: string): { path: Path; attrs: PathAttrs }[] | undefined {
+    const speaker = this.speaker;
+    const rib = this.rib;
+    const bgp = this.bgp;
+    const policy = this.policy;
+    if (!speaker || !rib || !bgp || !policy) return undefined;
+    const cfg = bgp.neighbors.find((n) => neighborKey(n) === key);
+    const session = speaker.session(key);
+    const neg = session?.negotiated;
+    if (!cfg || !session || !neg || session.view().state !== 'Established') return [];
+    const local = session.view().localAddress;
+    const v4 = addrOf(local, 4);
+    const peer: ExportPeer = {
+      address: cfg.address,
+      asn: neg.remoteAs,
+      isIbgp: neg.ibgp,
+      routingContext: cfg.routingContext,
+      asOverride: cfg.asOverride,
+      nextHopSelf: cfg.nextHopSelf,
+      localAddressV4: v4,
+      localAddressV6: addrOf(local, 6) ?? (v4 ? addrOf(`::ffff:${local ?? ''}`, 6) : undefined),
+      exportFilter: policy.exportFilter(cfg),
+    };
+    const families = new Set(cfg.addressFamilies);
+    const out: { path: Path; attrs: PathAttrs }[] = [];
+    for (const d of rib.locRib.destinations()) {
+      if (!d.best || !families.has(d.family)) continue;
+      const verdict = exportPath(d.best, peer, bgp.asn);
+      if (verdict.ok) out.push({ path: d.best, attrs: verdict.attrs });
+    }
+    return out;
+  }
+}
+
+function addrOf(s: string | undefined, family: 4 | 6): IpAddr | undefined {
+  const a = s === undefined ? undefined : parseIp(s);
+  return a?.family === family ? a : undefined;
+}
