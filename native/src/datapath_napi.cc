@@ -141,6 +141,26 @@ Napi::Value DpSendIke(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// dpSendKeepalive(dp, socketIndex, address, port): RFC 3948 §2.3 NAT-keepalive, exactly one 0xFF
+// byte (no non-ESP marker), so the NAT in front of us keeps the port-4500 mapping open.
+Napi::Value DpSendKeepalive(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Datapath* dp = DpOf(info[0]);
+  const int sock = info[1].As<Napi::Number>().Int32Value();
+  const int fd = dp->SocketFd(sock);
+  if (fd < 0 || !dp->IsNatt(sock)) throw Napi::RangeError::New(env, "not a NAT-T socket index");
+  sockaddr_storage to{};
+  socklen_t toLen = 0;
+  const std::string addr = info[2].As<Napi::String>().Utf8Value();
+  if (!ParseSockaddr(addr, static_cast<uint16_t>(info[3].As<Napi::Number>().Uint32Value()), &to, &toLen)) {
+    throw Napi::TypeError::New(env, "bad address " + addr);
+  }
+  const uint8_t keepalive = 0xFF;
+  const ssize_t r = sendto(fd, &keepalive, 1, 0, reinterpret_cast<const sockaddr*>(&to), toLen);
+  if (r < 0) throw Napi::Error::New(env, std::string("send keepalive: ") + std::strerror(errno));
+  return env.Undefined();
+}
+
 // dpCounters(dp) -> ArrayBuffer of the global counters (the SAD's block)
 Napi::Value DpCounters(const Napi::CallbackInfo& info) {
   Datapath* dp = DpOf(info[0]);
@@ -201,6 +221,7 @@ void InitDatapath(Napi::Env env, Napi::Object exports) {
   exports.Set("dpRemoveTunnel", Napi::Function::New(env, DpRemoveTunnel));
   exports.Set("dpSetOutbound", Napi::Function::New(env, DpSetOutbound));
   exports.Set("dpSendIke", Napi::Function::New(env, DpSendIke));
+  exports.Set("dpSendKeepalive", Napi::Function::New(env, DpSendKeepalive));
   exports.Set("dpCounters", Napi::Function::New(env, DpCounters));
   exports.Set("dpClose", Napi::Function::New(env, DpClose));
   exports.Set("innerClampMss", Napi::Function::New(env, InnerClampMss));

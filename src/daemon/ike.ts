@@ -18,7 +18,7 @@ import {
   type IkeEvent,
   type IkeSaManagerOptions,
 } from '../ike/index.js';
-import type { ChildSaInstaller, Endpoint, EspPath, IkeTransport } from '../ike/ports.js';
+import type { ChildSaInstaller, Endpoint, IkeTransport } from '../ike/ports.js';
 import type { IkeSa } from '../ike/sa/ike-sa.js';
 import type { Clock } from '../lib/clock.js';
 import { parseIp } from '../lib/ip/index.js';
@@ -33,7 +33,9 @@ import type { ConfigDiff } from './config-port.js';
 /** What IKE needs of the tunnels component (TunnelsComponent matches structurally). */
 export interface IkeTunnelsPort {
   installer(): ChildSaInstaller &
-    IkeTransport & { addSocket(local: Endpoint, mode?: 'natt' | 'ike'): Endpoint };
+    IkeTransport & {
+      addSocket(local: Endpoint, mode?: 'natt' | 'ike'): Endpoint;
+    };
   isUp(name: string): boolean;
 }
 
@@ -58,58 +60,6 @@ export interface IkeTotals {
 
 function wildcardFor(peer: string): string {
   return parseIp(peer)?.family === 6 ? '::' : '0.0.0.0';
-}
-
-function pathKey(p: EspPath): string {
-  return `${p.local.address}|${p.local.port}|${p.remote.address}|${p.remote.port}|${p.udpEncap}`;
-}
-
-/**
- * The installer as IKE sees it, with `setOutbound` idempotent: IKE re-asserts a tunnel's outbound
- * SA after another IKE SA of the tunnel goes away (rekey, duplicate). Installing the same SPI
- * again would restart its ESP sequence numbers at 1 and the peer's anti-replay window would drop
- * everything (RFC 4303 §3.3.3); for the SA already outbound only a changed path is applied.
- */
-export function idempotentOutbound(inner: ChildSaInstaller): ChildSaInstaller {
-  const outbound = new Map<string, { spi: number; path: string }>();
-  return {
-    addInbound: (t, sa, p) => {
-      inner.addInbound(t, sa, p);
-    },
-    setOutbound: (t, sa, p) => {
-      const cur = outbound.get(t);
-      if (cur?.spi === sa.spi) {
-        if (cur.path !== pathKey(p)) {
-          inner.updatePath(t, p);
-          outbound.set(t, { spi: sa.spi, path: pathKey(p) });
-        }
-        return;
-      }
-      inner.setOutbound(t, sa, p);
-      outbound.set(t, { spi: sa.spi, path: pathKey(p) });
-    },
-    delete: (t, spi, d) => {
-      if (d === 'out' && outbound.get(t)?.spi === spi) outbound.delete(t);
-      inner.delete(t, spi, d);
-    },
-    updatePath: (t, p) => {
-      const cur = outbound.get(t);
-      if (cur !== undefined) outbound.set(t, { spi: cur.spi, path: pathKey(p) });
-      inner.updatePath(t, p);
-    },
-    counters: (t, spi, d) => inner.counters(t, spi, d),
-    onEvent: (l) => {
-      inner.onEvent((e) => {
-        if (
-          e.kind === 'hard-expire' &&
-          e.direction === 'out' &&
-          outbound.get(e.tunnel)?.spi === e.spi
-        )
-          outbound.delete(e.tunnel);
-        l(e);
-      });
-    },
-  };
 }
 
 export class IkeComponent implements Component {
@@ -165,7 +115,9 @@ export class IkeComponent implements Component {
         {
           clock: this.clock,
           rng: this.rng,
-          installer: idempotentOutbound(port),
+          // IkeSaManager itself never re-installs the SA already outbound (and NativeDatapath
+          // keeps the sequence counter if it were), so the installer is passed through as is.
+          installer: port,
           transport: {
             send: (data, from, to) => {
               try {
@@ -174,6 +126,16 @@ export class IkeComponent implements Component {
                 this.log.warn(
                   { err: err instanceof Error ? err.message : String(err), to: to.address },
                   'ike datagram not sent',
+                );
+              }
+            },
+            sendKeepalive: (from, to) => {
+              try {
+                port.sendKeepalive(from, to);
+              } catch (err) {
+                this.log.warn(
+                  { err: err instanceof Error ? err.message : String(err), to: to.address },
+                  'nat keepalive not sent',
                 );
               }
             },

@@ -174,6 +174,9 @@ export class TunnelsComponent implements Component {
       send: (data, from, to) => {
         dp.send(data, from, to);
       },
+      sendKeepalive: (from, to) => {
+        dp.sendKeepalive(from, to);
+      },
       onReceive: (l) => {
         dp.onReceive(l);
       },

@@ -39,6 +39,7 @@ interface DatapathAddon {
     port: number,
   ): void;
   dpSendIke(dp: NativeHandle, socket: number, data: Buffer, address: string, port: number): void;
+  dpSendKeepalive(dp: NativeHandle, socket: number, address: string, port: number): void;
   dpClose(dp: NativeHandle): void;
   udpOpen(address: string, port: number): { fd: number; port: number };
   rawEspOpen(address: string): { fd: number };
@@ -86,6 +87,8 @@ interface SaRecord {
   softSent: boolean;
   hardSent: boolean;
   readonly timers: Timer[];
+  /** Clock ms at install; lifetimes count from here. */
+  readonly installedMs: number;
 }
 
 interface TunnelEntry {
@@ -238,7 +241,18 @@ export class NativeDatapath implements ChildSaInstaller {
   setOutbound(tunnel: string, sa: ChildSaParams, path: EspPath): void {
     const t = this.tunnel(tunnel);
     const sock = this.socketFor(path);
-    const record = this.record(tunnel, sa, 'out');
+    if (t.outbound?.sa.spi === sa.spi >>> 0) {
+      // Already the outbound SA: a fresh one would restart the ESP sequence at 1 and the peer's
+      // anti-replay window would drop everything (RFC 4303 §3.3.3); only the path may change.
+      this.applyPath(t, path, sock);
+      return;
+    }
+    // A retired SA made outbound again (the duplicate IKE SA that replaced it went away) keeps
+    // its sequence counter and lifetime as well.
+    const spi = sa.spi >>> 0;
+    const retired = t.retired.get(spi);
+    t.retired.delete(spi);
+    const record = retired === undefined ? this.record(tunnel, sa, 'out') : this.arm(retired);
     if (t.outbound !== null) {
       cancel(t.outbound);
       t.retired.set(t.outbound.sa.spi, t.outbound);
@@ -310,18 +324,26 @@ export class NativeDatapath implements ChildSaInstaller {
       softSent: false,
       hardSent: false,
       timers: [],
+      installedMs: this.clock.now(),
     };
-    const life = params.lifetime;
-    if (life.softSec !== null) {
+    return this.arm(r);
+  }
+
+  /** (Re-)arm the lifetime timers of `r` for what is left of its lifetimes. */
+  private arm(r: SaRecord): SaRecord {
+    cancel(r);
+    const life = r.params.lifetime;
+    const age = this.clock.now() - r.installedMs;
+    if (life.softSec !== null && !r.softSent) {
       r.timers.push(
-        this.clock.setTimer(life.softSec * 1000, () => {
+        this.clock.setTimer(Math.max(0, life.softSec * 1000 - age), () => {
           this.expireSoft(r, 'time');
         }),
       );
     }
     if (life.hardSec !== null) {
       r.timers.push(
-        this.clock.setTimer(life.hardSec * 1000, () => {
+        this.clock.setTimer(Math.max(0, life.hardSec * 1000 - age), () => {
           this.expireHard(r, 'time');
         }),
       );
@@ -387,6 +409,15 @@ export class NativeDatapath implements ChildSaInstaller {
       throw new NetError('ERR_DATAPATH_SOCKET', `no socket bound to ${from.address}:${from.port}`);
     }
     this.addon.dpSendIke(this.handle(), sock.index, data, to.address, to.port);
+  }
+
+  /** RFC 3948 §2.3 NAT-keepalive: one 0xFF byte from the NAT-T socket bound to `from`. */
+  sendKeepalive(from: Endpoint, to: Endpoint): void {
+    const sock = this.socketsByLocal.get(endpointKey(from));
+    if (sock === undefined) {
+      throw new NetError('ERR_DATAPATH_SOCKET', `no socket bound to ${from.address}:${from.port}`);
+    }
+    this.addon.dpSendKeepalive(this.handle(), sock.index, to.address, to.port);
   }
 
   onReceive(listener: (data: Buffer, local: Endpoint, remote: Endpoint) => void): void {

@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import type { CryptoConfig, IkePolicy, IpsecPolicy, TunnelConfig } from '../config/types.js';
 import type { Clock, Timer } from '../lib/clock.js';
 import type { Rng } from '../lib/rng.js';
-import type { ChildSaEvent, ChildSaInstaller, Endpoint, IkeTransport } from './ports.js';
+import type { ChildSaEvent, ChildSaInstaller, Endpoint, EspPath, IkeTransport } from './ports.js';
 import type { ChildSa } from './sa/child-sa.js';
 import type { IkeEvent, IkeEventType } from './sa/events.js';
 import { IkeSa, spiHex } from './sa/ike-sa.js';
@@ -142,6 +142,12 @@ export class IkeSaManager {
   private readonly byInit = new Map<string, IkeSa>();
   private readonly emitter = new EventEmitter();
   private readonly cookieSecret: Buffer;
+  /** The installer the IKE SAs use: deps.installer, noting each tunnel's outbound SA. */
+  private readonly installer: ChildSaInstaller;
+  /** Per tunnel, the outbound SA (SPI) and path the IKE layer last installed. */
+  private readonly outbound = new Map<string, { spi: number; path: string }>();
+  /** RFC 3948 §2.3 NAT-keepalive timer per established IKE SA behind a NAT. */
+  private readonly keepalives = new Map<IkeSa, Timer>();
   /** Datagrams that did not decode or match an SA. */
   dropped = 0;
 
@@ -154,10 +160,18 @@ export class IkeSaManager {
     this.maxBackoffMs = opts.maxBackoffMs ?? 60_000;
     this.halfOpenTimeoutMs = opts.halfOpenTimeoutMs ?? 30_000;
     this.cookieSecret = deps.rng.bytes(32);
+    this.installer = this.trackOutbound(deps.installer);
     deps.transport.onReceive((data, local, remote) => {
       this.receive(data, local, remote);
     });
     deps.installer.onEvent((e) => {
+      if (
+        e.kind === 'hard-expire' &&
+        e.direction === 'out' &&
+        this.outbound.get(e.tunnel)?.spi === e.spi
+      ) {
+        this.outbound.delete(e.tunnel);
+      }
       this.onChildSaEvent(e);
     });
   }
@@ -196,6 +210,7 @@ export class IkeSaManager {
     st.retryTimer?.cancel();
     for (const sa of st.sas) this.deleteSa(sa, 'tunnel removed');
     this.tunnels.delete(name);
+    this.outbound.delete(name);
   }
 
   /** Close every tunnel (daemon shutdown): IKE Deletes go out, timers stop. */
@@ -243,7 +258,7 @@ export class IkeSaManager {
       {
         clock: this.deps.clock,
         rng: this.deps.rng,
-        installer: this.deps.installer,
+        installer: this.installer,
         log: this.log.child({ tunnel: spec.tunnel.name, peer: spec.tunnel.peer }),
         send: (data, from, to) => {
           this.deps.transport.send(data, from, to);
@@ -256,6 +271,7 @@ export class IkeSaManager {
           this.onDestroyed(st, s);
         },
         onEstablished: (s, rekey) => {
+          this.armKeepalive(st, s);
           if (!rekey) this.onEstablished(st, s);
         },
         onPeerDead: () => undefined,
@@ -302,7 +318,7 @@ export class IkeSaManager {
         },
         'duplicate ike sa for tunnel',
       );
-      keep.reassertOutbound();
+      this.reassertOutbound(keep);
       if (redundant.isOriginalInitiator) this.deleteSa(redundant, 'duplicate ike sa');
     }
     // §2.4 INITIAL_CONTACT: older SAs with this peer are stale.
@@ -323,10 +339,12 @@ export class IkeSaManager {
   }
 
   private onDestroyed(st: TunnelState, sa: IkeSa): void {
+    this.keepalives.get(sa)?.cancel();
+    this.keepalives.delete(sa);
     st.sas.delete(sa);
     if (this.bySpi.get(sa.localSpi) === sa) this.bySpi.delete(sa.localSpi);
     for (const [k, v] of this.byInit) if (v === sa) this.byInit.delete(k);
-    for (const other of st.sas) if (other.state === 'established') other.reassertOutbound();
+    for (const other of st.sas) if (other.state === 'established') this.reassertOutbound(other);
     if (st.removed || !st.spec.tunnel.initiate) return;
     const alive = [...st.sas].some((s) => s.state !== 'destroyed');
     if (alive || st.retryTimer?.pending === true) return;
@@ -341,6 +359,76 @@ export class IkeSaManager {
       st.retryTimer = null;
       if (![...st.sas].some((s) => s.state !== 'destroyed')) this.initiate(st);
     });
+  }
+
+  /**
+   * Make `sa`'s current child the tunnel's outbound SA again (a duplicate or rekeyed-away IKE SA
+   * went away). When that SPI already is the outbound SA nothing is re-installed: a second
+   * setOutbound would restart its ESP sequence at 1 and the peer's anti-replay window would drop
+   * everything (RFC 4303 §3.3.3); only a changed path is applied.
+   */
+  private reassertOutbound(sa: IkeSa): void {
+    const child = sa.currentChild;
+    if (child === undefined) return;
+    const cur = this.outbound.get(sa.tunnel);
+    if (cur?.spi !== child.spiOut) {
+      sa.reassertOutbound();
+      return;
+    }
+    const path = sa.espPath();
+    if (cur.path !== pathKey(path)) this.installer.updatePath(sa.tunnel, path);
+  }
+
+  /** `inner`, remembering per tunnel which outbound SA and path were installed last. */
+  private trackOutbound(inner: ChildSaInstaller): ChildSaInstaller {
+    const outbound = this.outbound;
+    return {
+      addInbound: (t, sa, p) => {
+        inner.addInbound(t, sa, p);
+      },
+      setOutbound: (t, sa, p) => {
+        inner.setOutbound(t, sa, p);
+        outbound.set(t, { spi: sa.spi, path: pathKey(p) });
+      },
+      delete: (t, spi, d) => {
+        if (d === 'out' && outbound.get(t)?.spi === spi) outbound.delete(t);
+        inner.delete(t, spi, d);
+      },
+      updatePath: (t, p) => {
+        inner.updatePath(t, p);
+        const cur = outbound.get(t);
+        if (cur !== undefined) outbound.set(t, { spi: cur.spi, path: pathKey(p) });
+      },
+      counters: (t, spi, d) => inner.counters(t, spi, d),
+      onEvent: (l) => {
+        inner.onEvent(l);
+      },
+    };
+  }
+
+  /**
+   * RFC 3948 §2.3 / RFC 7296 §2.23: while we are behind a NAT, a one-byte 0xFF datagram goes to
+   * the peer every `natKeepaliveSec` so the NAT keeps our port-4500 mapping; stops on destroy.
+   */
+  private armKeepalive(st: TunnelState, sa: IkeSa): void {
+    const ms = st.spec.tunnel.natKeepaliveSec * 1000;
+    if (!sa.natLocal || !(ms > 0) || this.keepalives.has(sa)) return;
+    const tick = (): void => {
+      if (sa.state === 'destroyed') {
+        this.keepalives.delete(sa);
+        return;
+      }
+      try {
+        this.deps.transport.sendKeepalive(sa.local, sa.remote);
+      } catch (err) {
+        this.log.warn(
+          { tunnel: sa.tunnel, err: err instanceof Error ? err.message : String(err) },
+          'nat keepalive not sent',
+        );
+      }
+      this.keepalives.set(sa, this.deps.clock.setTimer(ms, tick));
+    };
+    this.keepalives.set(sa, this.deps.clock.setTimer(ms, tick));
   }
 
   private onChildSaEvent(e: ChildSaEvent): void {
@@ -511,4 +599,8 @@ export class IkeSaManager {
 
 function minNonce(sa: IkeSa): Buffer {
   return Buffer.compare(sa.nonceI, sa.nonceR) <= 0 ? sa.nonceI : sa.nonceR;
+}
+
+function pathKey(p: EspPath): string {
+  return `${p.local.address}|${p.local.port}|${p.remote.address}|${p.remote.port}|${p.udpEncap}`;
 }

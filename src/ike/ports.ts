@@ -85,5 +85,7 @@ export interface ChildSaInstaller {
 /** IKE datagrams in and out. Port 4500 is shared with ESP; the non-ESP marker is added/removed below. */
 export interface IkeTransport {
   send(data: Buffer, from: Endpoint, to: Endpoint): void;
+  /** RFC 3948 §2.3 NAT-keepalive (a single 0xFF byte) from our NAT-T endpoint `from`. */
+  sendKeepalive(from: Endpoint, to: Endpoint): void;
   onReceive(listener: (data: Buffer, local: Endpoint, remote: Endpoint) => void): void;
 }

@@ -245,7 +245,7 @@ export class TaskManager {
     const { header } = msg;
     if (header.exchangeType === ExchangeType.IKE_SA_INIT) {
       checkMessageRules(header.exchangeType, isResponse(header), msg.payloads, null);
-      verifyPayloads(forVerify(msg.payloads, isResponse(header)));
+      verifyPayloads(msg.payloads, isResponse(header));
       return { header, payloads: msg.payloads, raw: msg.raw };
     }
     const cipher = this.host.cipher('in');
@@ -266,7 +266,7 @@ export class TaskManager {
       [{ kind: 'sk', innerFirst: 0, data: Buffer.alloc(0) }],
       payloads,
     );
-    verifyPayloads(forVerify(payloads, isResponse(header)));
+    verifyPayloads(payloads, isResponse(header));
     return { header, payloads, raw: msg.raw };
   }
 
@@ -397,18 +397,6 @@ export class TaskManager {
     for (const t of this.queued) t.abort?.(reason);
     this.queued.length = 0;
   }
-}
-
-/**
- * RFC 7296 §3.3.1: an accepted proposal keeps the number it had in the request, so a response's
- * single proposal may be numbered 2, 3… `verifyPayloads` checks request numbering (1, 2, …);
- * responses are checked with their proposals renumbered.
- */
-function forVerify(payloads: readonly Payload[], response: boolean): readonly Payload[] {
-  if (!response) return payloads;
-  return payloads.map((p) =>
-    p.kind === 'sa' ? { ...p, proposals: p.proposals.map((x, i) => ({ ...x, num: i + 1 })) } : p,
-  );
 }
 
 /** A stand-in task for a request that failed before a task existed (rule violations). */

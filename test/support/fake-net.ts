@@ -50,12 +50,17 @@ export class FakeNet {
   readonly record: RecordedDatagram[] = [];
   private readonly nats: Nat[] = [];
   filter: (d: Datagram, summary: string) => Verdict = () => 'deliver';
+  /** NAT-keepalives sent (RFC 3948 §2.3), source as seen after NAT; not queued for delivery. */
+  readonly keepalives: Datagram[] = [];
 
   /** An IkeTransport bound to `address`. */
   transport(address: string): IkeTransport {
     return {
       send: (data, from, to) => {
         this.queue.push({ data: Buffer.from(data), from: this.natOut(from), to });
+      },
+      sendKeepalive: (from, to) => {
+        this.keepalives.push({ data: Buffer.from([0xff]), from: this.natOut(from), to });
       },
       onReceive: (fn) => {
         this.receivers.set(address, fn);

@@ -3,6 +3,7 @@
  * (`nv<area><pid><n>`), veth pairs, addresses, routes, commands run inside, and a cleanup that
  * kills what we spawned and deletes the namespaces.
  */
+import { describe, it } from 'vitest';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 
 let seq = 0;
@@ -139,4 +140,28 @@ export async function waitFor<T>(
     }
     await new Promise((r) => setTimeout(r, stepMs));
   }
+}
+
+/**
+ * `describe` for suites that need root and real peer daemons. CI must never skip them silently:
+ * when a prerequisite is missing the suite still registers, as one failing test that names what is
+ * missing and how to install it (`bash scripts/deps.sh`).
+ */
+export function describeWithPrereqs(
+  name: string,
+  prereqs: Readonly<Record<string, boolean>>,
+  body: () => void,
+): void {
+  const missing = Object.entries(prereqs)
+    .filter(([, ok]) => !ok)
+    .map(([what]) => what);
+  if (missing.length === 0) {
+    describe(name, body);
+    return;
+  }
+  describe(name, () => {
+    it('has its prerequisites', () => {
+      throw new Error(`missing: ${missing.join(', ')} (run as root after "bash scripts/deps.sh")`);
+    });
+  });
 }

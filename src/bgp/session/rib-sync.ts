@@ -150,7 +150,15 @@ export class SpeakerRib {
     };
     for (const f of neg.families) {
       const fam = familyName(f.afi, f.safi);
-      if (fam) peer.out.set(fam, new AdjRibOut({ maxPrefixesOut: cfg.maxPrefixesOut }));
+      if (!fam) continue;
+      const onCapped = (info: { exportable: number; limit: number }): void => {
+        // Catalyst-like: say once, when the cap starts holding routes back (not per UPDATE).
+        this.log.warn(
+          { neighbor: cfg.address, family: fam, exportable: info.exportable, limit: info.limit },
+          'max-prefixes-out reached: advertising only the first prefixes',
+        );
+      };
+      peer.out.set(fam, new AdjRibOut({ maxPrefixesOut: cfg.maxPrefixesOut, onCapped }));
     }
     this.peers.set(key, peer);
     for (const fam of peer.out.keys()) {

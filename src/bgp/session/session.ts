@@ -341,10 +341,17 @@ export class BgpSession {
         return;
       case 'send-notification':
         this.lastNotificationSent = describeNotification(a.notification);
-        this.log.info(
-          { notification: this.lastNotificationSent },
-          run.established ? 'sending NOTIFICATION' : 'sending NOTIFICATION during setup',
-        );
+        {
+          // A NOTIFICATION we send means the session is being reset for an error (or stopped by
+          // us: Cease). Errors are peer-caused problems an engineer must see: warn, not info.
+          const isCease = a.notification.errorCode === ErrorCode.CEASE;
+          const fields = { notification: this.lastNotificationSent };
+          const msg = run.established
+            ? 'sending NOTIFICATION'
+            : 'sending NOTIFICATION during setup';
+          if (isCease) this.log.info(fields, msg);
+          else this.log.warn(fields, msg);
+        }
         this.write(run, { type: 'NOTIFICATION', notification: a.notification });
         return;
       case 'start-timer':

@@ -391,7 +391,11 @@ export class IkeSa implements TaskManagerHost {
     });
   }
 
-  /** Make this SA's current child the tunnel's outbound SA again (after a duplicate went away). */
+  /**
+   * Make this SA's current child the tunnel's outbound SA again (after a duplicate went away).
+   * The SA manager calls this only when that SPI is not already outbound (see its
+   * `reassertOutbound`): re-installing it would restart the ESP sequence at 1.
+   */
   reassertOutbound(): void {
     const c = this.currentChild;
     if (c === undefined) return;

@@ -34,10 +34,15 @@ export const KE_DATA_BYTES: Readonly<Record<number, number>> = {
   [DhId.CURVE25519]: 32,
 };
 
-function verifySa(p: SaPayload): void {
+function verifySa(p: SaPayload, isResponse: boolean): void {
+  // RFC 7296 §3.3.1: a response carries exactly one proposal, which keeps the number it had in the
+  // request (any of 1, 2, …).
+  if (isResponse && p.proposals.length !== 1) invalid('a response SA must carry one proposal');
   p.proposals.forEach((prop, i) => {
     // RFC 7296 §3.3.1: the first Proposal Num is 1, each next one is one more.
-    if (prop.num !== i + 1) invalid(`proposal number ${prop.num} at position ${i + 1}`);
+    if (isResponse ? prop.num < 1 : prop.num !== i + 1) {
+      invalid(`proposal number ${prop.num} at position ${i + 1}`);
+    }
     const proto = prop.protocolId;
     if (proto !== ProtocolId.IKE && proto !== ProtocolId.AH && proto !== ProtocolId.ESP) {
       invalid(`proposal protocol ${proto}`);
@@ -153,10 +158,10 @@ function verifyId(p: IdPayload): void {
 }
 
 /** Semantic checks of one payload. */
-export function verifyPayload(p: Payload): void {
+export function verifyPayload(p: Payload, isResponse = false): void {
   switch (p.kind) {
     case 'sa': {
-      verifySa(p);
+      verifySa(p, isResponse);
       return;
     }
     case 'ke': {
@@ -201,6 +206,7 @@ export function verifyPayload(p: Payload): void {
   }
 }
 
-export function verifyPayloads(payloads: readonly Payload[]): void {
-  for (const p of payloads) verifyPayload(p);
+/** Per-payload checks; `isResponse` relaxes SA proposal numbering (RFC 7296 §3.3.1). */
+export function verifyPayloads(payloads: readonly Payload[], isResponse = false): void {
+  for (const p of payloads) verifyPayload(p, isResponse);
 }

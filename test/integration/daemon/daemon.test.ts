@@ -67,11 +67,15 @@ interface Daemon {
   exited: Promise<number | null>;
 }
 
+/** Every daemon this file started, so a failing test cannot leave one running. */
+const spawned: ChildProcess[] = [];
+
 function runNvad(cfg: string): Daemon {
   const proc = spawn('ip', ['netns', 'exec', NS, ...CLI, 'run', '--config', cfg], {
     cwd: REPO,
     env: env(),
   });
+  spawned.push(proc);
   let out = '';
   let err = '';
   proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -185,9 +189,11 @@ beforeAll(() => {
 
 afterAll(async () => {
   try {
-    if (daemon && daemon.proc.exitCode === null && daemon.proc.pid !== undefined) {
-      process.kill(daemon.proc.pid, 'SIGKILL');
-      await daemon.exited;
+    for (const p of spawned) {
+      if (p.exitCode !== null || p.signalCode !== null) continue;
+      const gone = new Promise((r) => p.once('exit', r));
+      p.kill('SIGKILL');
+      await gone;
     }
   } finally {
     execFileSync('ip', ['netns', 'del', NS]);

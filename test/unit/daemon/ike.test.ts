@@ -9,8 +9,8 @@ import { describe, expect, it } from 'vitest';
 import type { Config, TunnelConfig } from '../../../src/config/index.js';
 import { Secret } from '../../../src/config/index.js';
 import type { ConfigDiff } from '../../../src/config/index.js';
-import { IkeComponent, idempotentOutbound, type IkeTunnelsPort } from '../../../src/daemon/ike.js';
-import type { ChildSaParams, Endpoint, EspPath } from '../../../src/ike/ports.js';
+import { IkeComponent, type IkeTunnelsPort } from '../../../src/daemon/ike.js';
+import type { Endpoint } from '../../../src/ike/ports.js';
 import { silentLogger } from '../../../src/lib/log.js';
 import { DetRng } from '../../support/det-rng.js';
 import { FakeClock } from '../../support/fake-clock.js';
@@ -127,6 +127,9 @@ function side(clock: FakeClock, net: FakeNet, me: string, seed: string): Side {
       },
       send: (data, from, to) => {
         transport.send(data, from, to);
+      },
+      sendKeepalive: (from, to) => {
+        transport.sendKeepalive(from, to);
       },
       onReceive: (l) => {
         transport.onReceive(l);
@@ -273,41 +276,5 @@ describe('IkeComponent', () => {
     expect(text).toMatch(/^nvad_ike_rekeys_total\{kind="child"\} 0$/m);
     expect(text).toMatch(/^nvad_ike_retransmits_total 0$/m);
     expect(text).not.toContain(PSK);
-  });
-});
-
-describe('idempotentOutbound', () => {
-  const params = (spi: number): ChildSaParams => ({
-    spi,
-    encryption: 'aes-gcm-256',
-    integrity: null,
-    encKey: Buffer.alloc(36, 1),
-    integKey: null,
-    esn: false,
-    replayWindow: 1024,
-    lifetime: { softSec: null, hardSec: null, softKb: null, hardKb: null },
-  });
-  const path = (port: number): EspPath => ({
-    local: { address: A, port: 4500 },
-    remote: { address: B, port },
-    udpEncap: true,
-  });
-
-  it('re-installing the outbound SA keeps it (no sequence reset); a new path is an update', () => {
-    const inner = new RecordingInstaller();
-    const w = idempotentOutbound(inner);
-    w.setOutbound('T', params(1), path(4500));
-    w.setOutbound('T', params(1), path(4500));
-    w.setOutbound('T', params(1), path(31000));
-    w.setOutbound('T', params(2), path(31000));
-    w.delete('T', 2, 'out');
-    w.setOutbound('T', params(2), path(31000));
-    expect(inner.calls.map((c) => `${c.op}:${'spi' in c ? c.spi : c.remotePort}`)).toEqual([
-      'setOutbound:1',
-      'updatePath:31000',
-      'setOutbound:2',
-      'delete:2',
-      'setOutbound:2',
-    ]);
   });
 });

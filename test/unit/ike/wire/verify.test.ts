@@ -90,6 +90,30 @@ describe('payload verify (RFC 7296 §3)', () => {
     });
   });
 
+  it('a response keeps the number of the proposal it chose, and carries only one (§3.3.1)', () => {
+    const t = [transform(1, 12, 128)];
+    const chosen2: Payload = {
+      kind: 'sa',
+      proposals: [{ num: 2, protocolId: ProtocolId.IKE, spi: Buffer.alloc(0), transforms: t }],
+    };
+    expect(() => {
+      verifyPayload(chosen2, true);
+    }).not.toThrow();
+    expect(() => {
+      verifyPayload(chosen2);
+    }).toThrow(IkeNotifyError);
+    const two: Payload = {
+      kind: 'sa',
+      proposals: [
+        { num: 1, protocolId: ProtocolId.IKE, spi: Buffer.alloc(0), transforms: t },
+        { num: 2, protocolId: ProtocolId.IKE, spi: Buffer.alloc(0), transforms: t },
+      ],
+    };
+    expect(() => {
+      verifyPayload(two, true);
+    }).toThrow(IkeNotifyError);
+  });
+
   it('delete SPI rules (§3.11)', () => {
     good({ kind: 'delete', protocolId: ProtocolId.IKE, spiSize: 0, spis: [] });
     bad({ kind: 'delete', protocolId: ProtocolId.IKE, spiSize: 4, spis: [Buffer.alloc(4)] });
