@@ -44,14 +44,29 @@ export interface InstanceLock {
   release(): void;
 }
 
-/** Is a process with this pid alive? (EPERM means it exists but belongs to someone else.) */
+/**
+ * Is a process with this pid alive? (EPERM means it exists but belongs to someone else.) A zombie
+ * is dead: a daemon started detached is re-parented to PID 1, which may reap it late, and its
+ * stale lock must still be taken over.
+ */
 export function pidAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  return !isZombie(pid);
+}
+
+/** /proc/<pid>/stat field 3 is the state; "Z" is a zombie (exited, not yet reaped). */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may contain spaces: read after the last ")".
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false;
   }
 }
 

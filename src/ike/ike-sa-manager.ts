@@ -114,6 +114,8 @@ export interface IkeSaSnapshot {
   readonly prf: string | null;
   readonly dhGroup: string | null;
   readonly natDetected: boolean;
+  /** Message IDs (RFC 7296 §2.2): the next request we send, and the next request we expect. */
+  readonly messageIds: { readonly nextRequest: number; readonly nextPeerRequest: number };
   readonly peerIdentity: string | null;
   readonly ageSec: number | null;
   readonly lastError: string | null;
@@ -574,6 +576,7 @@ export class IkeSaManager {
       prf: sa.suite?.prf ?? null,
       dhGroup: sa.suite?.dhGroup ?? null,
       natDetected: sa.natLocal || sa.natRemote,
+      messageIds: sa.tm.messageIds,
       peerIdentity: sa.peerIdentity,
       ageSec: sa.establishedAtMs === null ? null : Math.floor((now - sa.establishedAtMs) / 1000),
       lastError: sa.lastError,

@@ -80,6 +80,30 @@ describe.each(SUITES)('ESP through NAT between two nvad daemons (%s)', (suite) =
     }
   }, 30_000);
 
+  it('carries an iperf3 TCP transfer over IPv6 inner between the hosts', async () => {
+    const l = lab!;
+    const server = spawn(
+      'ip',
+      ['netns', 'exec', l.hostB, 'iperf3', '-s', '-1', '-B', 'fd00:60::2'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      const out = l.exec(l.hostA, ['iperf3', '-6', '-c', 'fd00:60::2', '-t', '3', '-J']);
+      const r = JSON.parse(out) as {
+        end: { sum_received: { bytes: number; bits_per_second: number } };
+      };
+      console.log(
+        `iperf3 ${suite} IPv6 inner through NAT: ${(r.end.sum_received.bits_per_second / 1e6).toFixed(0)} Mbit/s`,
+      );
+      expect(r.end.sum_received.bytes).toBeGreaterThan(1_000_000);
+    } finally {
+      server.kill('SIGKILL');
+    }
+  }, 30_000);
+
   it('counts packets both ways in show crypto ipsec sa --json (NAT-T, no keys)', () => {
     const l = lab!;
     const a = l.showSa(l.nsA);

@@ -51,6 +51,11 @@ describe('rekeys initiated by nvad (lifetimes)', () => {
         125_000,
       );
       expect(afterChild.find((s) => s.spiI === first!.spiI)?.state).toBe('ESTABLISHED');
+      // charon lists the new CHILD_SA as soon as it has sent its response; nvad logs the install
+      // once it has processed that response and pino has flushed: poll briefly.
+      for (let i = 0; i < 50 && !/"rekey":true,"msg":"child sa installed"/.test(lab.log()); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
       expect(lab.log()).toMatch(/"rekey":true,"msg":"child sa installed"/);
       expect(lab.ping(), lab.diag()).toBe(true);
 

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,5 +86,35 @@ describe('instance lock', () => {
     expect(pidAlive(process.pid)).toBe(true);
     expect(pidAlive(0)).toBe(false);
     expect(pidAlive(-5)).toBe(false);
+  });
+
+  it('pidAlive: a zombie (exited, not yet reaped) is dead, so its stale lock is taken over', async () => {
+    // The background `sleep 0.2` exits after its parent has exec'd into `sleep 5`, which never
+    // reaps it: a zombie.
+    const parent = spawn('sh', ['-c', 'sleep 0.2 & echo $!; exec sleep 5'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    try {
+      const zombie = await new Promise<number>((resolve) => {
+        parent.stdout.once('data', (d: Buffer) => {
+          resolve(Number(d.toString().trim()));
+        });
+      });
+      for (
+        let i = 0;
+        i < 50 && !readFileSync(`/proc/${zombie}/stat`, 'utf8').includes(') Z ');
+        i++
+      ) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(readFileSync(`/proc/${zombie}/stat`, 'utf8')).toContain(') Z ');
+      expect(pidAlive(zombie)).toBe(false);
+      writeFileSync(lockPathFor('/etc/nvad/z.yaml', dir), `${zombie}\n`);
+      const lock = acquireInstanceLock('/etc/nvad/z.yaml', dir);
+      expect(lock.tookOverFromPid).toBe(zombie);
+      lock.release();
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
 });

@@ -56,6 +56,9 @@ export interface IkeSaDto {
   readonly localId: string;
   readonly remoteId: string | null;
   readonly natDetected: boolean;
+  readonly nextMessageIdOut: number;
+  readonly nextMessageIdIn: number;
+  readonly windowSize: number;
   readonly childSas: number;
   readonly lastError: string | null;
 }
@@ -147,6 +150,10 @@ export function collectIkeSas(query: IkeSaQuery | undefined, detail: boolean): C
         localId: t?.localId ?? local.address,
         remoteId: s.peerIdentity === null ? null : s.peerIdentity.replace(ID_TYPE_PREFIX, ''),
         natDetected: s.natDetected,
+        nextMessageIdOut: s.messageIds.nextRequest,
+        nextMessageIdIn: s.messageIds.nextPeerRequest,
+        // RFC 7296 §2.3: nvad keeps one request in flight and announces no larger window.
+        windowSize: 1,
         childSas: s.children.length,
         lastError: s.lastError,
       };
@@ -172,6 +179,8 @@ function renderSa(sa: IkeSaDto, detail: boolean): string[] {
       `      Local spi: ${mine.toUpperCase()}       Remote spi: ${theirs.toUpperCase()}`,
       `      Local id: ${sa.localId}`,
       `      Remote id: ${sa.remoteId ?? 'none'}`,
+      `      Local next msg id: ${sa.nextMessageIdOut}       Remote next msg id: ${sa.nextMessageIdIn}`,
+      `      Local window: ${sa.windowSize}       Remote window: ${sa.windowSize}`,
       `      Child SAs: ${sa.childSas}`,
       sa.natDetected ? '      NAT-T is detected' : '      NAT-T is not detected',
     );

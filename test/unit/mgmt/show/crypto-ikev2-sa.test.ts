@@ -32,6 +32,7 @@ const SA: IkeSaSnapshot = {
   prf: 'sha1',
   dhGroup: 'modp1024',
   natDetected: true,
+  messageIds: { nextRequest: 7, nextPeerRequest: 3 },
   peerIdentity: 'ipv4:198.51.100.2',
   ageSec: 3277,
   lastError: null,
@@ -140,6 +141,8 @@ describe('show crypto ikev2 sa', () => {
     expect(text).toContain('      Remote id: 198.51.100.2');
     expect(text).toContain('      Child SAs: 1');
     expect(text).toContain('      NAT-T is detected');
+    expect(text).toContain('      Local next msg id: 7       Remote next msg id: 3');
+    expect(text).toContain('      Local window: 1       Remote window: 1');
   });
 
   it('rejects unknown arguments and skips destroyed SAs', async () => {
