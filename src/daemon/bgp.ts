@@ -10,9 +10,9 @@
  * routing module and learned again. Tunnel and static-route changes that only affect which
  * sessions ride on which tunnel are applied in place (the speaker reads them on each event).
  *
- * Tunnel line protocol: `onTunnelState(name, up)` fans out to the routing module (nexthop
- * groups) and the speaker (close the sessions through a tunnel that went down at once, reconnect
- * them when it comes back); hand it to the tunnels component as its `onTunnelState` callback.
+ * Tunnel line protocol: `onTunnelState(name, up)` closes the sessions through a tunnel that went
+ * down at once and reconnects them when it comes back; hand it to the tunnels component as its
+ * `onTunnelState` callback (that component updates the routing module's nexthop groups itself).
  */
 import type { BgpConfig, Config, StaticRoute } from '../config/index.js';
 import type { Clock } from '../lib/clock.js';
@@ -50,7 +50,6 @@ import type { ConfigDiff } from './config-port.js';
 
 /** What BGP needs from the routing module (`src/routing` `Routing` satisfies it). */
 export interface BgpRoutingPort extends RouteSink {
-  setTunnelState(name: string, up: boolean): void;
   withdrawAllBgp(context?: string): void;
   /** The routing table's candidates, to flag RIB-failures in `show ip bgp` (optional). */
   view?(): {
@@ -237,9 +236,11 @@ export class BgpComponent implements Component {
     registerBgpMetrics(registry, { metricSamples: () => this.metricSamples() });
   }
 
-  /** Tunnel line protocol changed: routing nexthops first, then the sessions through it. */
+  /**
+   * Tunnel line protocol changed: close or reopen the sessions through it at once. The tunnels
+   * component has already told the routing module (it owns the line protocol).
+   */
   onTunnelState(name: string, up: boolean): void {
-    this.routing.setTunnelState(name, up);
     if (!this.speaker) return;
     const hit = up ? this.speaker.tunnelUp(name) : this.speaker.tunnelDown(name);
     if (hit.length > 0) {

@@ -325,8 +325,10 @@ export class TunnelsComponent implements Component {
     const state: TunnelState = { cfg: t, iface, local };
     this.tunnelsByName.set(t.name, state);
     iface.onChange(async (up) => {
-      this.onTunnelState?.(t.name, up);
+      // Routing nexthops first (this component is the one that tells routing), then the
+      // listeners that react to the line protocol (BGP sessions through the tunnel).
       this.routing?.setTunnelState(t.name, up);
+      this.onTunnelState?.(t.name, up);
       await this.queueRoutes();
     });
     try {
@@ -432,8 +434,8 @@ export class TunnelsComponent implements Component {
     if (this.dp !== null) this.dp.removeTunnel(name);
     this.ledgerValue?.dropTunnel(name);
     await s.iface.close();
-    this.onTunnelState?.(name, false);
     this.routing?.setTunnelState(name, false);
+    this.onTunnelState?.(name, false);
     this.log.info({ tunnel: name }, 'tunnel removed');
   }
 

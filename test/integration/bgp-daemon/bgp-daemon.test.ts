@@ -10,12 +10,13 @@
  * 10.10.0.0/16, `show ip route bgp` lists the route; one "tunnel" going down removes its next hop
  * from the group within a second while the other keeps the route; SIGTERM removes the routes.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { haveFrr, startFrr, type FrrPeer } from '../../support/bgp-peers.js';
+import { DaemonProcess } from './daemon-process.js';
 import { describeWithPrereqs, isRoot, TestNetns, vethPair, waitFor } from '../../support/netns.js';
 
 const REPO = resolve(import.meta.dirname, '../../..');
@@ -96,10 +97,7 @@ describeWithPrereqs(
     const az2 = new TestNetns('bgd');
     const peers: FrrPeer[] = [];
     let dir = '';
-    let daemon: ChildProcess | undefined;
-    let out = '';
-    let err = '';
-    let exited: Promise<number | null> = Promise.resolve(null);
+    let nvad: DaemonProcess | undefined;
 
     const env = (): NodeJS.ProcessEnv => ({ ...process.env, NVAD_RUN_DIR: join(dir, 'run') });
 
@@ -160,34 +158,12 @@ describeWithPrereqs(
       peers.push(startFrr(az1, frrConf('169.254.21.2')), startFrr(az2, frrConf('169.254.21.6')));
       const cfg = join(dir, 'nvad.yaml');
       writeFileSync(cfg, CONFIG);
-      const proc = spawn('ip', ['netns', 'exec', nva.name, ...CLI, 'run', '--config', cfg], {
-        cwd: REPO,
-        env: env(),
-      });
-      daemon = proc;
-      proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      exited = new Promise((r) => {
-        proc.on('exit', (code) => {
-          r(code);
-        });
-      });
-      await waitFor(
-        'daemon running',
-        () => {
-          if (proc.exitCode !== null) throw new Error(`nvad exited ${proc.exitCode}: ${err}`);
-          return out.includes('"daemon running"');
-        },
-        30_000,
-      );
+      nvad = await DaemonProcess.start(nva.name, cfg, join(dir, 'run'));
     }, 60_000);
 
     afterAll(async () => {
       try {
-        if (daemon && daemon.exitCode === null && daemon.pid !== undefined) {
-          process.kill(daemon.pid, 'SIGKILL');
-          await exited;
-        }
+        await nvad?.kill();
       } finally {
         for (const p of peers) p.stop();
         for (const ns of [nva, az1, az2]) ns.destroy();
@@ -288,7 +264,7 @@ describeWithPrereqs(
         join(dir, 'nvad.yaml'),
         CONFIG.replace('    - 10.10.0.0/16\n', '    - 10.10.0.0/16\n    - 10.11.0.0/16\n'),
       );
-      if (daemon?.pid !== undefined) process.kill(daemon.pid, 'SIGHUP');
+      nvad?.signal('SIGHUP');
       for (const p of peers) {
         await waitFor(
           '10.11.0.0/16 at FRR',
@@ -306,7 +282,7 @@ describeWithPrereqs(
         30_000,
       );
       expect([...devs].sort()).toEqual(['nvb1', 'nvb2']);
-      expect(out).toContain('bgp configuration changed; restarting the speaker');
+      expect(nvad?.out).toContain('bgp configuration changed; restarting the speaker');
     }, 70_000);
 
     it('a tunnel going down leaves the ECMP group within one second; the other keeps the route', async () => {
@@ -331,8 +307,8 @@ describeWithPrereqs(
 
     it('SIGTERM removes the BGP routes from the kernel and exits 0', async () => {
       expect(routes('proto', 'bgp').length).toBeGreaterThan(0);
-      if (daemon?.pid !== undefined) process.kill(daemon.pid, 'SIGTERM');
-      expect(await exited).toBe(0);
+      nvad?.signal('SIGTERM');
+      expect(await nvad?.exited).toBe(0);
       expect(routes('proto', 'bgp')).toEqual([]);
       expect(routes(PREFIX)).toEqual([]);
     }, 30_000);

@@ -13,7 +13,7 @@
  * (e) a good UPDATE on a fresh session installs its route.
  * After each, nvad's JSON log has a line naming the problem and the API still answers.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -26,6 +26,7 @@ import {
   RawBgpPeer,
   updateMessage,
 } from '../../support/bgp-raw-peer.js';
+import { DaemonProcess } from './daemon-process.js';
 import { describeWithPrereqs, isRoot, TestNetns, vethPair, waitFor } from '../../support/netns.js';
 
 const REPO = resolve(import.meta.dirname, '../../..');
@@ -65,10 +66,7 @@ describeWithPrereqs(
     const peerNs = new TestNetns('bgm');
     const peers: RawBgpPeer[] = [];
     let dir = '';
-    let daemon: ChildProcess | undefined;
-    let out = '';
-    let err = '';
-    let exited: Promise<number | null> = Promise.resolve(null);
+    let nvad: DaemonProcess | undefined;
 
     const env = (): NodeJS.ProcessEnv => ({ ...process.env, NVAD_RUN_DIR: join(dir, 'run') });
 
@@ -87,7 +85,7 @@ describeWithPrereqs(
 
     function logLines(): LogLine[] {
       const lines: LogLine[] = [];
-      for (const l of out.split('\n')) {
+      for (const l of (nvad?.out ?? '').split('\n')) {
         if (!l.startsWith('{')) continue;
         try {
           lines.push(JSON.parse(l) as LogLine);
@@ -138,35 +136,13 @@ describeWithPrereqs(
       peerNs.addr('pem1', `${PEER_IP}/30`);
       const cfg = join(dir, 'nvad.yaml');
       writeFileSync(cfg, CONFIG);
-      const proc = spawn('ip', ['netns', 'exec', nva.name, ...CLI, 'run', '--config', cfg], {
-        cwd: REPO,
-        env: env(),
-      });
-      daemon = proc;
-      proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      exited = new Promise((r) => {
-        proc.on('exit', (code) => {
-          r(code);
-        });
-      });
-      await waitFor(
-        'daemon running',
-        () => {
-          if (proc.exitCode !== null) throw new Error(`nvad exited ${proc.exitCode}: ${err}`);
-          return out.includes('"daemon running"');
-        },
-        30_000,
-      );
+      nvad = await DaemonProcess.start(nva.name, cfg, join(dir, 'run'));
     }, 60_000);
 
     afterAll(async () => {
       try {
         for (const p of peers) p.close();
-        if (daemon && daemon.exitCode === null && daemon.pid !== undefined) {
-          process.kill(daemon.pid, 'SIGKILL');
-          await exited;
-        }
+        await nvad?.kill();
       } finally {
         nva.destroy();
         peerNs.destroy();
@@ -284,7 +260,7 @@ describeWithPrereqs(
       expect(j.neighbors).toEqual([
         expect.objectContaining({ address: PEER_IP, state: 'Established', pfxRcd: 1 }),
       ]);
-      expect(daemon?.exitCode).toBeNull();
+      expect(nvad?.proc.exitCode).toBeNull();
       p.close();
     }, 40_000);
   },

@@ -15,7 +15,7 @@
  * the same AS_PATH;
  * withdrawing an advertised prefix at FRR withdraws it at the RS stand-in as well.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -28,6 +28,7 @@ import {
   type FrrPeer,
   type GobgpPeer,
 } from '../../support/bgp-peers.js';
+import { DaemonProcess } from './daemon-process.js';
 import { describeWithPrereqs, isRoot, TestNetns, vethPair, waitFor } from '../../support/netns.js';
 
 const REPO = resolve(import.meta.dirname, '../../..');
@@ -116,10 +117,7 @@ describeWithPrereqs(
     let frr: FrrPeer | undefined;
     let gobgp: GobgpPeer | undefined;
     let dir = '';
-    let daemon: ChildProcess | undefined;
-    let out = '';
-    let err = '';
-    let exited: Promise<number | null> = Promise.resolve(null);
+    let nvad: DaemonProcess | undefined;
     let sampling = true;
     let maxSeen = 0;
     let samples = 0;
@@ -179,26 +177,7 @@ describeWithPrereqs(
       })();
       const cfg = join(dir, 'nvad.yaml');
       writeFileSync(cfg, CONFIG);
-      const proc = spawn('ip', ['netns', 'exec', nva.name, ...CLI, 'run', '--config', cfg], {
-        cwd: REPO,
-        env: env(),
-      });
-      daemon = proc;
-      proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      exited = new Promise((r) => {
-        proc.on('exit', (code) => {
-          r(code);
-        });
-      });
-      await waitFor(
-        'daemon running',
-        () => {
-          if (proc.exitCode !== null) throw new Error(`nvad exited ${proc.exitCode}: ${err}`);
-          return out.includes('"daemon running"');
-        },
-        30_000,
-      );
+      nvad = await DaemonProcess.start(nva.name, cfg, join(dir, 'run'));
       // FRR starts after the daemon, so its 20 routes arrive while the RS session may be up
       frr = startFrr(gw, FRR_CONF);
     }, 60_000);
@@ -207,10 +186,7 @@ describeWithPrereqs(
       sampling = false;
       await sampler;
       try {
-        if (daemon && daemon.exitCode === null && daemon.pid !== undefined) {
-          process.kill(daemon.pid, 'SIGKILL');
-          await exited;
-        }
+        await nvad?.kill();
       } finally {
         frr?.stop();
         gobgp?.stop();

@@ -57,6 +57,12 @@ interface Rig {
 
 const rigs: Rig[] = [];
 
+/** What the tunnels component does on a line-protocol change: routing first, then BGP. */
+function tunnelState(routing: Routing, comp: BgpComponent, name: string, up: boolean): void {
+  routing.setTunnelState(name, up);
+  comp.onTunnelState(name, up);
+}
+
 async function rig(config: Config, peers: string[]): Promise<Rig> {
   const net = new MemNet();
   const kernel = createFakeKernel();
@@ -92,8 +98,8 @@ async function rig(config: Config, peers: string[]): Promise<Rig> {
   });
   routing.applyStatic(config);
   await routing.start();
-  comp.onTunnelState('Tunnel1', true);
-  comp.onTunnelState('Tunnel2', true);
+  tunnelState(routing, comp, 'Tunnel1', true);
+  tunnelState(routing, comp, 'Tunnel2', true);
   await comp.start(config);
   await flush(60);
   await routing.settled();
@@ -162,7 +168,7 @@ describe('BgpComponent', () => {
   it('installs an ECMP route from two peers with maximum-paths 2 and drops a nexthop on tunnel down', async () => {
     const { comp, routing } = await rig(ourConfig([AZ1, AZ2], 2), [AZ1, AZ2]);
     expect(bgpRoutes(routing)).toEqual([`10.20.0.0/16 ${AZ1},${AZ2}`]);
-    comp.onTunnelState('Tunnel1', false);
+    tunnelState(routing, comp, 'Tunnel1', false);
     await flush(40);
     await routing.settled();
     expect(bgpRoutes(routing)).toEqual([`10.20.0.0/16 ${AZ2}`]);
@@ -173,11 +179,11 @@ describe('BgpComponent', () => {
 
   it('tunnel up again reconnects the session through it', async () => {
     const { comp, routing, net } = await rig(ourConfig([AZ1]), [AZ1]);
-    comp.onTunnelState('Tunnel1', false);
+    tunnelState(routing, comp, 'Tunnel1', false);
     await flush(40);
     await routing.settled();
     expect(bgpRoutes(routing)).toEqual([]);
-    comp.onTunnelState('Tunnel1', true);
+    tunnelState(routing, comp, 'Tunnel1', true);
     net.clock.advance(60_000);
     await flush(60);
     await routing.settled();
