@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { haveFrr, startFrr, type FrrPeer } from '../../support/bgp-peers.js';
-import { DaemonProcess } from './daemon-process.js';
+import { DaemonProcess } from '../../support/daemon-process.js';
 import { describeWithPrereqs, isRoot, TestNetns, vethPair, waitFor } from '../../support/netns.js';
 
 const REPO = resolve(import.meta.dirname, '../../..');

@@ -26,7 +26,7 @@ import {
   RawBgpPeer,
   updateMessage,
 } from '../../support/bgp-raw-peer.js';
-import { DaemonProcess } from './daemon-process.js';
+import { DaemonProcess } from '../../support/daemon-process.js';
 import { describeWithPrereqs, isRoot, TestNetns, vethPair, waitFor } from '../../support/netns.js';
 
 const REPO = resolve(import.meta.dirname, '../../..');

@@ -28,7 +28,7 @@ import {
   type FrrPeer,
   type GobgpPeer,
 } from '../../support/bgp-peers.js';
-import { DaemonProcess } from './daemon-process.js';
+import { DaemonProcess } from '../../support/daemon-process.js';
 import { describeWithPrereqs, isRoot, TestNetns, vethPair, waitFor } from '../../support/netns.js';
 
 const REPO = resolve(import.meta.dirname, '../../..');

@@ -4,9 +4,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { waitFor } from '../../support/netns.js';
+import { waitFor } from './netns.js';
 
-const REPO = resolve(import.meta.dirname, '../../..');
+const REPO = resolve(import.meta.dirname, '../..');
 const CLI = [process.execPath, '--import', 'tsx', join(REPO, 'src/cli/main.ts')];
 
 export class DaemonProcess {
