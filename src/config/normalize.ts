@@ -47,7 +47,7 @@ export const DEFAULTS = {
   autoTableBase: 1000,
 } as const;
 
-export const MINIMUMS = { ikeLifetimeSec: 300, childLifetimeSec: 120, kilobytes: 1024 } as const;
+export const MINIMUMS = { ikeLifetimeSec: 120, childLifetimeSec: 60, kilobytes: 1024 } as const;
 
 /** Outcome of normalisation: the config (meaningful only when `issues` is empty) and problems. */
 export interface Normalized {

@@ -445,37 +445,40 @@ export class IkeSa implements TaskManagerHost {
 
   // --- DPD ---------------------------------------------------------------------------------
 
-  private armDpd(): void {
+  private armDpd(delayMs?: number): void {
     const dpd = this.opts.tunnel.dpd;
     if (dpd.intervalSec <= 0) return;
     this.dpdTimer?.cancel();
-    this.dpdTimer = this.deps.clock.setTimer(dpd.intervalSec * 1000, () => {
+    this.dpdTimer = this.deps.clock.setTimer(delayMs ?? dpd.intervalSec * 1000, () => {
       this.onDpdTimer();
     });
   }
 
   /**
-   * Catalyst `dpd INTERVAL RETRY periodic|on-demand` (azure-interop §5): periodic probes every
-   * interval when the peer was silent; on-demand only when ESP went out but nothing came in
-   * for the interval.
+   * `dpd INTERVAL RETRIES periodic|on-demand` (docs/configuration.md): periodic probes once the
+   * peer has been silent for the interval; on-demand only when ESP went out but nothing came in
+   * for the interval. The timer follows the last packet heard, so the first probe goes exactly
+   * one interval after it (and the peer is dead `interval × retries` after it, see ike-dpd.ts).
    */
   private onDpdTimer(): void {
     if (this.state !== 'established') return;
     const dpd = this.opts.tunnel.dpd;
     const now = this.deps.clock.now();
     const intervalMs = dpd.intervalSec * 1000;
-    const ikeSilent = now - this.lastInboundMs >= intervalMs;
-    let probe = ikeSilent;
-    if (dpd.mode === 'on-demand' && probe) {
+    let lastHeard = this.lastInboundMs;
+    let probe = now - lastHeard >= intervalMs;
+    if (dpd.mode === 'on-demand') {
       const child = this.currentChild;
       const out = child ? this.deps.installer.counters(this.tunnel, child.spiOut, 'out') : null;
       const inn = child ? this.deps.installer.counters(this.tunnel, child.spiIn, 'in') : null;
       const lastOut = out?.lastUsedMs ?? null;
-      const lastIn = inn?.lastUsedMs ?? this.establishedAtMs ?? 0;
+      const lastIn = Math.max(inn?.lastUsedMs ?? this.establishedAtMs ?? 0, this.lastInboundMs);
+      lastHeard = lastIn;
       probe = lastOut !== null && lastOut > lastIn && now - lastIn >= intervalMs;
     }
     if (probe && !this.tm.hasQueued('ike-dpd')) this.deps.queueDpd(this);
-    this.armDpd();
+    const untilDue = lastHeard + intervalMs - now;
+    this.armDpd(probe || untilDue <= 0 ? intervalMs : Math.max(50, untilDue));
   }
 
   /** Tear down locally: children out of the data plane, timers stopped. */

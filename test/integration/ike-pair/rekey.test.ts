@@ -141,24 +141,28 @@ describe('IKE pair: child SA rekey (RFC 7296 §2.8)', () => {
 });
 
 describe('IKE pair: DPD and simultaneous setup', () => {
-  it('DPD periodic: dead peer takes the tunnel down at once and re-initiates', () => {
-    const p = makePair(
-      { dpd: { intervalSec: 10, retries: 2, mode: 'periodic' } },
-      { dpd: { intervalSec: 10, retries: 2, mode: 'periodic' } },
-    );
+  it('DPD periodic (dpd 3s 3): probes every 3 s after the last packet, dead 9 s after it, re-initiates', () => {
+    const dpd = { intervalSec: 3, retries: 3, mode: 'periodic' as const };
+    const p = makePair({ dpd }, { dpd });
     up(p);
+    const before = p.net.record.length;
     p.net.filter = (d) => (d.from.address === '203.0.113.2' ? 'drop' : 'deliver');
-    const t0 = p.clock.now();
-    p.advance(10_000, 500);
-    expect(p.net.summaries().slice(-2)).toEqual([
-      '198.51.100.1>203.0.113.2 INFORMATIONAL req #2',
-      '203.0.113.2>198.51.100.1 INFORMATIONAL resp #2 [drop]',
-    ]);
-    expect(p.a.events.some((e) => e.type === 'peer-dead')).toBe(false);
-    p.advance(12_000, 500); // 6 × retry 2 s
-    const dead = p.a.events.findIndex((e) => e.type === 'peer-dead');
-    expect(dead).toBeGreaterThan(0);
-    expect(p.clock.now() - t0).toBeLessThanOrEqual(22_000);
+    const lastHeard = p.a.mgr.sas().find((s) => s.state === 'established')!.lastInboundMs;
+    const probes: number[] = [];
+    let seen = before;
+    let deadAt = -1;
+    for (let i = 0; i < 200 && deadAt < 0; i++) {
+      p.advance(100);
+      for (const s of p.net.summaries(seen)) {
+        if (s.startsWith('198.51.100.1>203.0.113.2 INFORMATIONAL req')) probes.push(p.clock.now());
+      }
+      seen = p.net.record.length;
+      if (p.a.events.some((e) => e.type === 'peer-dead')) deadAt = p.clock.now();
+    }
+    // First probe one interval after the last packet heard, one retransmit, dead at 9 s.
+    expect(probes.map((t) => Math.round((t - lastHeard) / 100) / 10)).toEqual([3, 6]);
+    expect((deadAt - lastHeard) / 1000).toBeGreaterThanOrEqual(9);
+    expect((deadAt - lastHeard) / 1000).toBeLessThanOrEqual(9.1);
     expect(p.a.installer.outbound(TUNNEL)).toBeNull();
     expect(p.a.installer.inboundSpis(TUNNEL)).toEqual([]);
     // initiate: true → a new IKE_SA_INIT after the backoff.

@@ -27,8 +27,8 @@ const CASES = {
   lifetimes:
     BASE.replace(
       '          dh-group: [ecp384]\n',
-      '          dh-group: [ecp384]\n      lifetime: 299\n',
-    ) + '      lifetime: 1m59s\n      lifetime-kilobytes: 1023\n',
+      '          dh-group: [ecp384]\n      lifetime: 119\n',
+    ) + '      lifetime: 59s\n      lifetime-kilobytes: 1023\n',
   dpdMss: `${BASE}tunnels:\n${TUNNEL}    mtu: 1400\n    tcp-mss: 1361\n    dpd: { interval: 0 }\n`,
   v6route: `${BASE}tunnels:\n${TUNNEL}static-routes:\n  - { prefix: 2001:db8::/32, via: Tunnel0 }\n  - { prefix: 10.9.0.0/16, via: [Tunnel0, Tunnel9] }\n  - { prefix: 10.8.0.0/16 }\n  - { prefix: 10.7.0.0/16, via: Tunnel0, next-hop: 10.0.0.1 }\n  - { prefix: 10.6.0.0/16, next-hop: 2001:db8::1, routing-context: nowhere }\n`,
   bgpRefs: `${BASE}tunnels:\n${TUNNEL}bgp:
@@ -128,10 +128,10 @@ describe('semantic checks', () => {
     ]);
   });
 
-  it('lifetimes below the minimums (IKE 300 s, child 120 s, 1024 KB)', () => {
+  it('lifetimes below the minimums (IKE 120 s, child 60 s, 1024 KB)', () => {
     expect(errorsOf(CASES.lifetimes)).toEqual([
-      'bad.yaml:15:17: crypto.ike-policies.ike1.lifetime: 299s is too short (expected at least 300s)',
-      'bad.yaml:20:17: crypto.ipsec-policies.esp1.lifetime: 119s is too short (expected at least 120s)',
+      'bad.yaml:15:17: crypto.ike-policies.ike1.lifetime: 119s is too short (expected at least 120s)',
+      'bad.yaml:20:17: crypto.ipsec-policies.esp1.lifetime: 59s is too short (expected at least 60s)',
       'bad.yaml:21:27: crypto.ipsec-policies.esp1.lifetime-kilobytes: 1023 is too small (expected at least 1024)',
     ]);
   });

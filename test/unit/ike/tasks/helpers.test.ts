@@ -57,9 +57,18 @@ describe('simultaneous rekey rule (RFC 7296 §2.8.1)', () => {
   });
 });
 
-describe('DPD retransmissions (Catalyst dpd INTERVAL RETRY)', () => {
-  it('retries RETRY seconds apart, five retransmits', () => {
-    const t = new IkeDpdInitiator({ intervalSec: 10, retries: 3, mode: 'on-demand' });
-    expect(t.retransmitScheduleMs).toEqual([3000, 3000, 3000, 3000, 3000, 3000]);
+describe('DPD retransmissions (dpd INTERVAL RETRIES)', () => {
+  it('retransmits every interval until interval × retries after the peer was last heard', () => {
+    // First probe at +3 s (IkeSa), waits 3 s + 3 s: dead at +9 s.
+    const t = new IkeDpdInitiator({ intervalSec: 3, retries: 3 });
+    expect(t.retransmitScheduleMs).toEqual([3000, 3000]);
+  });
+  it('waits at least one interval for an answer to the only probe', () => {
+    expect(new IkeDpdInitiator({ intervalSec: 10, retries: 1 }).retransmitScheduleMs).toEqual([
+      10000,
+    ]);
+    expect(new IkeDpdInitiator({ intervalSec: 40, retries: 2 }).retransmitScheduleMs).toEqual([
+      40000,
+    ]);
   });
 });
