@@ -16,10 +16,15 @@ export class DaemonProcess {
   out = '';
   err = '';
 
-  private constructor(netns: string, configPath: string, runDir: string) {
+  private constructor(
+    netns: string,
+    configPath: string,
+    runDir: string,
+    env: NodeJS.ProcessEnv = {},
+  ) {
     this.proc = spawn('ip', ['netns', 'exec', netns, ...CLI, 'run', '--config', configPath], {
       cwd: REPO,
-      env: { ...process.env, NVAD_RUN_DIR: runDir },
+      env: { ...process.env, NVAD_RUN_DIR: runDir, ...env },
     });
     this.proc.stdout?.on('data', (d: Buffer) => (this.out += d.toString()));
     this.proc.stderr?.on('data', (d: Buffer) => (this.err += d.toString()));
@@ -30,9 +35,17 @@ export class DaemonProcess {
     });
   }
 
-  /** Start it and wait until it logs "daemon running" (fails with its stderr if it exits). */
-  static async start(netns: string, configPath: string, runDir: string): Promise<DaemonProcess> {
-    const d = new DaemonProcess(netns, configPath, runDir);
+  /**
+   * Start it and wait until it logs "daemon running" (fails with its stderr if it exits). `env`
+   * adds variables (e.g. the `${env:NAME}` secrets a config refers to).
+   */
+  static async start(
+    netns: string,
+    configPath: string,
+    runDir: string,
+    env: NodeJS.ProcessEnv = {},
+  ): Promise<DaemonProcess> {
+    const d = new DaemonProcess(netns, configPath, runDir, env);
     await waitFor(
       'daemon running',
       () => {
