@@ -25,7 +25,7 @@ import { RoutingComponent } from './daemon/routing.js';
 import { IkeComponent } from './daemon/ike.js';
 import { FileOwnershipStore, type OwnershipStore } from './daemon/ownership.js';
 import { TunnelsComponent } from './daemon/tunnels.js';
-import { createNetlinkKernel } from './kernel/index.js';
+import { createNetlinkKernel, type NetlinkKernel } from './kernel/index.js';
 import { Routing } from './routing/index.js';
 import type { KernelPort } from './kernel/port.js';
 import { systemClock } from './lib/clock.js';
@@ -72,7 +72,15 @@ function buildComponents(
   });
   // IKE after tunnels: it installs child SAs through `tunnels.installer()` and, stopping first,
   // sends its IKE Deletes while the sockets are still open.
-  const ike = new IkeComponent({ tunnels, logger, clock: systemClock, rng: systemRng });
+  // Kernel link events let IKE restart tunnels at once when the underlay comes back.
+  const links = kernel as KernelPort & Pick<Partial<NetlinkKernel>, 'watchLinks'>;
+  const ike = new IkeComponent({
+    tunnels,
+    logger,
+    clock: systemClock,
+    rng: systemRng,
+    ...(links.watchLinks ? { watchLinks: links.watchLinks.bind(links) } : {}),
+  });
   // Routing before tunnels (it stops last); BGP last (it stops first: Cease while tunnels are up).
   return [
     new LoopbackComponent({ kernel, logger, ownership }),

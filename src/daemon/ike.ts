@@ -8,6 +8,10 @@
  * IKE uses port 500 on the tunnel's local address and moves to 4500 (shared with ESP-in-UDP,
  * bound by the tunnels component) when a NAT is detected (RFC 7296 §2.23). Stop sends an IKE
  * Delete for every established SA and waits briefly for the answers before tearing down.
+ *
+ * Underlay recovery: given kernel link events, a link coming up (e.g. the outside NIC after
+ * `shutdown` / `no shutdown`) restarts every initiating tunnel that is down at once, instead of
+ * leaving it to its retransmission and backoff timers (up to a minute).
  */
 import type { Registry } from 'prom-client';
 import type { Config, TunnelConfig } from '../config/index.js';
@@ -20,7 +24,8 @@ import {
 } from '../ike/index.js';
 import type { ChildSaInstaller, Endpoint, IkeTransport } from '../ike/ports.js';
 import type { IkeSa } from '../ike/sa/ike-sa.js';
-import type { Clock } from '../lib/clock.js';
+import type { LinkEvent, LinkWatch } from '../kernel/index.js';
+import type { Clock, Timer } from '../lib/clock.js';
 import { parseIp } from '../lib/ip/index.js';
 import type { Logger } from '../lib/log.js';
 import type { Rng } from '../lib/rng.js';
@@ -47,6 +52,10 @@ export interface IkeComponentOptions {
   readonly manager?: IkeSaManagerOptions;
   /** How long `stop()` waits for the peers to answer the IKE Deletes; default 1000 ms. */
   readonly stopGraceMs?: number;
+  /** Kernel link events (the kernel port's `watchLinks`); without it there is no underlay recovery. */
+  readonly watchLinks?: (cb: (ev: LinkEvent) => void) => LinkWatch;
+  /** Delay between a link coming up and the restart (routes settle); default 500 ms. */
+  readonly linkSettleMs?: number;
 }
 
 /** Cumulative counters that survive the IKE SAs they were counted on (for /metrics). */
@@ -72,6 +81,10 @@ export class IkeComponent implements Component {
   private readonly managerOptions: IkeSaManagerOptions;
   private readonly stopGraceMs: number;
   private mgr: IkeSaManager | null = null;
+  private readonly watchLinks: IkeComponentOptions['watchLinks'];
+  private readonly linkSettleMs: number;
+  private linkWatch: LinkWatch | null = null;
+  private linkTimer: Timer | null = null;
   private config: Config | null = null;
   private readonly sockets = new Set<string>();
   private state: ComponentStatus['state'] = 'stopped';
@@ -99,6 +112,8 @@ export class IkeComponent implements Component {
     this.rng = opts.rng;
     this.managerOptions = opts.manager ?? {};
     this.stopGraceMs = opts.stopGraceMs ?? 1000;
+    this.watchLinks = opts.watchLinks;
+    this.linkSettleMs = opts.linkSettleMs ?? 500;
   }
 
   /** The running manager (tests, API); null while stopped. */
@@ -153,6 +168,11 @@ export class IkeComponent implements Component {
       );
       this.mgr = mgr;
       this.watch(mgr);
+      if (this.watchLinks && this.linkWatch === null) {
+        this.linkWatch = this.watchLinks((ev) => {
+          this.onLink(ev);
+        });
+      }
       for (const t of config.tunnels) this.addTunnel(t, config);
       this.state = 'running';
     } catch (err) {
@@ -188,6 +208,10 @@ export class IkeComponent implements Component {
   }
 
   async stop(): Promise<void> {
+    this.linkWatch?.close();
+    this.linkWatch = null;
+    this.linkTimer?.cancel();
+    this.linkTimer = null;
     const mgr = this.mgr;
     if (mgr !== null) {
       this.track();
@@ -285,6 +309,24 @@ export class IkeComponent implements Component {
   }
 
   // ---- internals ------------------------------------------------------------------------------
+
+  /** A link other than our own tunnel interfaces became usable: restart the tunnels that are down. */
+  private onLink(ev: LinkEvent): void {
+    if (ev.type === 'removed' || !ev.link.up || !ev.link.running) return;
+    if (ev.previous !== null && ev.previous.up && ev.previous.running) return;
+    if (this.config?.tunnels.some((t) => t.name === ev.link.name)) return;
+    if (this.linkTimer?.pending === true) return;
+    this.linkTimer = this.clock.setTimer(this.linkSettleMs, () => {
+      this.linkTimer = null;
+      const restarted = this.mgr?.retryDown() ?? [];
+      if (restarted.length > 0) {
+        this.log.info(
+          { link: ev.link.name, tunnels: restarted },
+          'underlay link up; restarting ike',
+        );
+      }
+    });
+  }
 
   private localFor(t: TunnelConfig, config: Config): string {
     return t.localAddress ?? config.underlay.localAddress ?? wildcardFor(t.peer);

@@ -231,6 +231,26 @@ export class IkeSaManager {
     else sa.destroy(reason);
   }
 
+  /**
+   * The underlay changed for the better (a link came up): every initiating tunnel without an
+   * established IKE SA starts over now, instead of waiting out its retransmissions and backoff.
+   * Returns the tunnels restarted.
+   */
+  retryDown(): string[] {
+    const restarted: string[] = [];
+    for (const [name, st] of this.tunnels) {
+      if (st.removed || !st.spec.tunnel.initiate) continue;
+      const up = new Set(['established', 'rekeying', 'deleting']);
+      if ([...st.sas].some((s) => up.has(s.state))) continue;
+      for (const sa of [...st.sas]) if (sa.state !== 'destroyed') sa.destroy('underlay up');
+      st.retryTimer?.cancel();
+      st.backoffMs = this.initialBackoffMs;
+      this.initiate(st);
+      restarted.push(name);
+    }
+    return restarted;
+  }
+
   /** Start an IKE SA for a configured tunnel now (e.g. `clear crypto session` + traffic). */
   connect(name: string): void {
     const st = this.tunnels.get(name);

@@ -9,7 +9,12 @@ import { describe, expect, it } from 'vitest';
 import type { Config, TunnelConfig } from '../../../src/config/index.js';
 import { Secret } from '../../../src/config/index.js';
 import type { ConfigDiff } from '../../../src/config/index.js';
-import { IkeComponent, type IkeTunnelsPort } from '../../../src/daemon/ike.js';
+import {
+  IkeComponent,
+  type IkeComponentOptions,
+  type IkeTunnelsPort,
+} from '../../../src/daemon/ike.js';
+import type { LinkEvent, LinkInfo } from '../../../src/kernel/index.js';
 import type { Endpoint } from '../../../src/ike/ports.js';
 import { silentLogger } from '../../../src/lib/log.js';
 import { DetRng } from '../../support/det-rng.js';
@@ -103,7 +108,13 @@ interface Side {
   readonly sockets: Endpoint[];
 }
 
-function side(clock: FakeClock, net: FakeNet, me: string, seed: string): Side {
+function side(
+  clock: FakeClock,
+  net: FakeNet,
+  me: string,
+  seed: string,
+  extra: Partial<IkeComponentOptions> = {},
+): Side {
   const installer = new RecordingInstaller();
   const transport = net.transport(me);
   const sockets: Endpoint[] = [];
@@ -147,14 +158,15 @@ function side(clock: FakeClock, net: FakeNet, me: string, seed: string): Side {
     clock,
     rng: new DetRng(seed),
     stopGraceMs: 500,
+    ...extra,
   });
   return { comp, installer, sockets };
 }
 
-function setup() {
+function setup(extraA: Partial<IkeComponentOptions> = {}) {
   const clock = new FakeClock();
   const net = new FakeNet();
-  const a = side(clock, net, A, 'a');
+  const a = side(clock, net, A, 'a', extraA);
   const b = side(clock, net, B, 'b');
   const run = (ms = 0, step = 100): void => {
     net.flush();
@@ -276,5 +288,50 @@ describe('IkeComponent', () => {
     expect(text).toMatch(/^nvad_ike_rekeys_total\{kind="child"\} 0$/m);
     expect(text).toMatch(/^nvad_ike_retransmits_total 0$/m);
     expect(text).not.toContain(PSK);
+  });
+
+  it('a link coming up restarts a tunnel that is down at once, not after its backoff', async () => {
+    let emit: ((ev: LinkEvent) => void) | null = null;
+    let closed = false;
+    const { a, b, net, run } = setup({
+      watchLinks: (cb) => {
+        emit = cb;
+        return {
+          ready: Promise.resolve(),
+          close: () => {
+            closed = true;
+          },
+        };
+      },
+    });
+    await b.comp.start(config([tunnel('Tunnel1', B, A)]));
+    await a.comp.start(config([tunnel('Tunnel1', A, B, { initiate: true })]));
+    run();
+    expect(a.installer.outbound('Tunnel1')).not.toBeNull();
+    // The underlay dies: DPD declares the peer dead, retries fail and back off.
+    net.filter = () => 'drop';
+    run(90_000, 1000);
+    expect(a.installer.outbound('Tunnel1')).toBeNull();
+    // It comes back; without the link event the next attempt would wait for a retransmission.
+    net.filter = () => 'deliver';
+    const link = (up: boolean): LinkInfo => ({
+      index: 2,
+      name: 'eth0',
+      up,
+      running: up,
+      mtu: 1500,
+      kind: 'veth',
+    });
+    // Our own tunnel interface coming up is not an underlay event.
+    emit!({ type: 'changed', link: { ...link(true), name: 'Tunnel1' }, previous: link(false) });
+    run(600, 100);
+    expect(a.installer.outbound('Tunnel1')).toBeNull();
+    emit!({ type: 'changed', link: link(true), previous: link(false) });
+    run(600, 100);
+    expect(a.installer.outbound('Tunnel1')).not.toBeNull();
+    const stopped = a.comp.stop();
+    run(600);
+    await stopped;
+    expect(closed).toBe(true);
   });
 });
