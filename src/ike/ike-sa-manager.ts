@@ -9,13 +9,14 @@
  * one tunnel) keeps one: the SA with the lowest nonce is redundant and is deleted by the side
  * that initiated it (the rule of RFC 7296 §2.8.1 applied to IKE SAs).
  */
-import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { CryptoConfig, IkePolicy, IpsecPolicy, TunnelConfig } from '../config/types.js';
 import type { Clock, Timer } from '../lib/clock.js';
 import type { Rng } from '../lib/rng.js';
 import type { ChildSaEvent, ChildSaInstaller, Endpoint, EspPath, IkeTransport } from './ports.js';
+import { CookieJar } from './cookie.js';
+import { snapshotOf, type IkeSaSnapshot } from './ike-sa-snapshot.js';
 import type { ChildSa } from './sa/child-sa.js';
 import type { IkeEvent, IkeEventType } from './sa/events.js';
 import { IkeSa, spiHex } from './sa/ike-sa.js';
@@ -26,10 +27,9 @@ import { IkeDpdInitiator } from './tasks/ike-dpd.js';
 import { IkeInitInitiator } from './tasks/ike-init.js';
 import { IkeRekeyInitiator } from './tasks/ike-rekey.js';
 import { responderTask } from './tasks/responder.js';
-import { ExchangeType, HeaderFlag, NotifyType } from './wire/constants.js';
+import { ExchangeType } from './wire/constants.js';
 import { isInitiator, isResponse } from './wire/header.js';
-import { decodeMessage, encodeMessage, type DecodedMessage } from './wire/message.js';
-import { notify } from './wire/payloads/index.js';
+import { decodeMessage, type DecodedMessage } from './wire/message.js';
 
 export const IKE_PORT = 500;
 
@@ -89,45 +89,6 @@ interface TunnelState {
   removed: boolean;
 }
 
-export interface ChildSaSnapshot {
-  readonly spiIn: string;
-  readonly spiOut: string;
-  readonly state: string;
-  readonly encryption: string;
-  readonly integrity: string | null;
-  readonly pfsGroup: string | null;
-  readonly esn: boolean;
-  readonly ageSec: number;
-}
-
-/** Read-only view for `show crypto ikev2 sa [detail]` / `show crypto session`. */
-export interface IkeSaSnapshot {
-  readonly tunnel: string;
-  readonly local: string;
-  readonly remote: string;
-  readonly state: string;
-  readonly role: 'initiator' | 'responder';
-  readonly spiI: string;
-  readonly spiR: string;
-  readonly encryption: string | null;
-  readonly integrity: string | null;
-  readonly prf: string | null;
-  readonly dhGroup: string | null;
-  readonly natDetected: boolean;
-  /** Message IDs (RFC 7296 §2.2): the next request we send, and the next request we expect. */
-  readonly messageIds: { readonly nextRequest: number; readonly nextPeerRequest: number };
-  readonly peerIdentity: string | null;
-  readonly ageSec: number | null;
-  readonly lastError: string | null;
-  readonly children: readonly ChildSaSnapshot[];
-  readonly counters: {
-    readonly exchangesInitiated: number;
-    readonly exchangesResponded: number;
-    readonly retransmits: number;
-    readonly failuresByNotify: Readonly<Record<string, number>>;
-  };
-}
-
 type Listener<T extends IkeEventType> = (e: Extract<IkeEvent, { type: T }>) => void;
 
 export class IkeSaManager {
@@ -143,7 +104,7 @@ export class IkeSaManager {
   /** Responder SAs by (peer, SPIi) for IKE_SA_INIT routing, kept for the SA's lifetime. */
   private readonly byInit = new Map<string, IkeSa>();
   private readonly emitter = new EventEmitter();
-  private readonly cookieSecret: Buffer;
+  private readonly cookies: CookieJar;
   /** The installer the IKE SAs use: deps.installer, noting each tunnel's outbound SA. */
   private readonly installer: ChildSaInstaller;
   /** Per tunnel, the outbound SA (SPI) and path the IKE layer last installed. */
@@ -161,7 +122,7 @@ export class IkeSaManager {
     this.initialBackoffMs = opts.initialBackoffMs ?? 2000;
     this.maxBackoffMs = opts.maxBackoffMs ?? 60_000;
     this.halfOpenTimeoutMs = opts.halfOpenTimeoutMs ?? 30_000;
-    this.cookieSecret = deps.rng.bytes(32);
+    this.cookies = new CookieJar(deps.rng.bytes(32));
     this.installer = this.trackOutbound(deps.installer);
     deps.transport.onReceive((data, local, remote) => {
       this.receive(data, local, remote);
@@ -514,8 +475,8 @@ export class IkeSaManager {
       this.dropped++;
       return;
     }
-    if (this.halfOpenCount() >= this.cookieThreshold && !this.checkCookie(msg, remote)) {
-      this.sendCookie(msg, local, remote);
+    if (this.halfOpenCount() >= this.cookieThreshold && !this.cookies.check(msg, remote)) {
+      this.deps.transport.send(this.cookies.response(msg, remote), local, remote);
       return;
     }
     const sa = this.newSa(st, { initiator: false, spiI: h.spiI }, remote, local);
@@ -534,43 +495,6 @@ export class IkeSaManager {
     return n;
   }
 
-  /** §2.6: Cookie = VersionIDofSecret | Hash(Ni | IPi | SPIi | <secret>). */
-  private cookieFor(msg: DecodedMessage, remote: Endpoint): Buffer {
-    const ni = msg.payloads.find((p) => p.kind === 'nonce');
-    const spi = Buffer.alloc(8);
-    spi.writeBigUInt64BE(msg.header.spiI);
-    const hash = createHash('sha256')
-      .update(ni?.kind === 'nonce' ? ni.nonce : Buffer.alloc(0))
-      .update(remote.address)
-      .update(spi)
-      .update(this.cookieSecret)
-      .digest();
-    return Buffer.concat([Buffer.of(0, 0, 0, 1), hash.subarray(0, 16)]);
-  }
-
-  private checkCookie(msg: DecodedMessage, remote: Endpoint): boolean {
-    const c = msg.payloads[0];
-    return (
-      c?.kind === 'notify' &&
-      c.notifyType === NotifyType.COOKIE &&
-      c.data.equals(this.cookieFor(msg, remote))
-    );
-  }
-
-  private sendCookie(msg: DecodedMessage, local: Endpoint, remote: Endpoint): void {
-    const out = encodeMessage(
-      {
-        spiI: msg.header.spiI,
-        spiR: 0n,
-        exchangeType: ExchangeType.IKE_SA_INIT,
-        flags: HeaderFlag.RESPONSE,
-        messageId: 0,
-      },
-      [notify(NotifyType.COOKIE, this.cookieFor(msg, remote))],
-    );
-    this.deps.transport.send(out, local, remote);
-  }
-
   // --- views -------------------------------------------------------------------------------
 
   /** IKE SAs of a tunnel (or all), for tests and the API. */
@@ -583,40 +507,7 @@ export class IkeSaManager {
 
   snapshot(): IkeSaSnapshot[] {
     const now = this.deps.clock.now();
-    return this.sas().map((sa) => ({
-      tunnel: sa.tunnel,
-      local: `${sa.local.address}/${sa.local.port}`,
-      remote: `${sa.remote.address}/${sa.remote.port}`,
-      state: sa.state,
-      role: sa.isOriginalInitiator ? 'initiator' : 'responder',
-      spiI: spiHex(sa.spiI),
-      spiR: spiHex(sa.spiR),
-      encryption: sa.suite?.encryption ?? null,
-      integrity: sa.suite?.integrity ?? null,
-      prf: sa.suite?.prf ?? null,
-      dhGroup: sa.suite?.dhGroup ?? null,
-      natDetected: sa.natLocal || sa.natRemote,
-      messageIds: sa.tm.messageIds,
-      peerIdentity: sa.peerIdentity,
-      ageSec: sa.establishedAtMs === null ? null : Math.floor((now - sa.establishedAtMs) / 1000),
-      lastError: sa.lastError,
-      children: sa.children.map((c) => ({
-        spiIn: c.label.slice(0, 8),
-        spiOut: c.label.slice(9),
-        state: c.state,
-        encryption: c.suite.encryption,
-        integrity: c.suite.integrity,
-        pfsGroup: c.suite.dhGroup,
-        esn: c.suite.esn,
-        ageSec: Math.floor((now - c.createdAtMs) / 1000),
-      })),
-      counters: {
-        exchangesInitiated: sa.tm.counters.exchangesInitiated,
-        exchangesResponded: sa.tm.counters.exchangesResponded,
-        retransmits: sa.tm.counters.retransmits,
-        failuresByNotify: Object.fromEntries(sa.tm.counters.failuresByNotify),
-      },
-    }));
+    return this.sas().map((sa) => snapshotOf(sa, now));
   }
 }
 
