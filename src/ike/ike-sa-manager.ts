@@ -148,7 +148,36 @@ export class IkeSaManager {
   }
 
   private emit(e: IkeEvent): void {
+    if (e.type === 'child:installed') {
+      // The tunnel is really up: the next failure starts the backoff from the beginning.
+      const st = this.tunnels.get(e.tunnel);
+      if (st) st.backoffMs = this.initialBackoffMs;
+    }
+    if (e.type === 'child:failed') this.onChildFailed(e.tunnel, e.reason);
     this.emitter.emit(e.type, e);
+  }
+
+  /**
+   * An IKE SA without any child SA carries nothing (its first child failed in IKE_AUTH, e.g. a
+   * proposal or selector mismatch): the initiating side deletes it, so the tunnel starts over with
+   * backoff instead of sitting "up" with no data path until someone clears it.
+   */
+  private onChildFailed(tunnel: string, reason: string): void {
+    const st = this.tunnels.get(tunnel);
+    if (!st || st.removed || !st.spec.tunnel.initiate) return;
+    const bare = [...st.sas].filter((s) => s.state === 'established' && s.children.length === 0);
+    if (bare.length === 0) return;
+    // After the exchange that failed has finished.
+    this.deps.clock.setTimer(1, () => {
+      for (const sa of bare) {
+        if (sa.state !== 'established' || sa.children.length > 0) continue;
+        this.log.warn(
+          { tunnel, peer: sa.remote.address, reason },
+          'ike sa without child sa; deleting',
+        );
+        this.deleteSa(sa, 'no child sa');
+      }
+    });
   }
 
   // --- tunnels -----------------------------------------------------------------------------
@@ -286,7 +315,6 @@ export class IkeSaManager {
   }
 
   private onEstablished(st: TunnelState, sa: IkeSa): void {
-    st.backoffMs = this.initialBackoffMs;
     // Simultaneous setup: keep one IKE SA per tunnel.
     for (const other of st.sas) {
       if (other === sa || other.state !== 'established') continue;

@@ -34,6 +34,28 @@ describe('IKE pair: failures explained in one log line', () => {
     expect(p.b.mgr.sas(TUNNEL)).toHaveLength(0);
   });
 
+  it('first child SA refused in IKE_AUTH: the bare IKE SA is deleted and the tunnel retried', () => {
+    const p = makePair(
+      {},
+      { esp: [{ encryption: ['aes-cbc-128'], integrity: ['sha256'], pfsGroup: null }] },
+    );
+    p.advance(100, 10);
+    // IKE SA up on both sides, child refused (NO_PROPOSAL_CHOSEN), then A deletes the IKE SA.
+    expect(p.a.events.some((e) => e.type === 'child:failed')).toBe(true);
+    expect(p.net.summaries()).toContain('198.51.100.1>203.0.113.2 INFORMATIONAL req #2');
+    expect(established(p.a)).toHaveLength(0);
+    expect(established(p.b)).toHaveLength(0);
+    expect(p.a.installer.outbound(TUNNEL)).toBeNull();
+    // ...and starts over after its backoff, growing while the peer keeps refusing.
+    const inits = (): number =>
+      p.net.summaries().filter((s) => s.startsWith('198.51.100.1>203.0.113.2 IKE_SA_INIT req'))
+        .length;
+    p.advance(3000, 100);
+    expect(inits()).toBe(2);
+    p.advance(5000, 100);
+    expect(inits()).toBe(3);
+  });
+
   it('wrong PSK: responder says AUTHENTICATION_FAILED, nothing installed', () => {
     const p = makePair({ psk: 'not the right key' });
     p.run();
