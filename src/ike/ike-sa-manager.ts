@@ -296,6 +296,9 @@ export class IkeSaManager {
         queueIkeRekey: (s) => {
           if (!s.tm.hasQueued('ike-rekey')) s.tm.queue(new IkeRekeyInitiator(s));
         },
+        queueIkeDelete: (s, reason) => {
+          this.deleteSa(s, reason);
+        },
         createRekeyed: (old, r) => this.newSa(st, r, old.remote, old.local),
       },
       role,

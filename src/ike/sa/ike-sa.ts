@@ -49,6 +49,8 @@ export interface IkeSaDeps {
   queueChildRekey(sa: IkeSa, child: ChildSa): void;
   queueDpd(sa: IkeSa): void;
   queueIkeRekey(sa: IkeSa): void;
+  /** Delete this IKE SA with an INFORMATIONAL Delete (its lifetime ran out without a rekey). */
+  queueIkeDelete(sa: IkeSa, reason: string): void;
   /** A new IKE SA of the same tunnel for an IKE rekey (§1.3.2), registered with the manager. */
   createRekeyed(
     old: IkeSa,
@@ -95,6 +97,7 @@ export class IkeSa implements TaskManagerHost {
   /** Source/destination of the datagram being processed. */
   private rxPath: { from: Endpoint; to: Endpoint } | null = null;
   private ikeRekeyTimer: Timer | null = null;
+  private ikeHardTimer: Timer | null = null;
   /** §2.8.2: the peer's IKE rekey that crossed ours (resolved when our response arrives). */
   peerIkeRekey: IkeSa | null = null;
 
@@ -189,6 +192,13 @@ export class IkeSa implements TaskManagerHost {
       });
     } else if (task.type === 'ike-delete') {
       this.destroy('deleted');
+    } else if (task.type === 'ike-rekey' && role === 'initiator') {
+      // Refused (e.g. TEMPORARY_FAILURE during a collision): try again before the hard lifetime.
+      const retryMs = Math.min(30_000, (this.opts.ikePolicy.lifetimeSec * 1000) / 8);
+      this.ikeRekeyTimer?.cancel();
+      this.ikeRekeyTimer = this.deps.clock.setTimer(retryMs, () => {
+        if (this.state === 'established') this.deps.queueIkeRekey(this);
+      });
     }
   }
 
@@ -293,6 +303,13 @@ export class IkeSa implements TaskManagerHost {
         if (this.state === 'established') this.deps.queueIkeRekey(this);
       },
     );
+    // Hard lifetime: an IKE SA that could not be rekeyed in time is deleted (the tunnel starts
+    // over) instead of living on past its lifetime.
+    this.ikeHardTimer = this.deps.clock.setTimer(this.opts.ikePolicy.lifetimeSec * 1000, () => {
+      if (this.state !== 'established' && this.state !== 'rekeying') return;
+      this.log.warn('ike sa lifetime expired without a rekey; deleting it');
+      this.deps.queueIkeDelete(this, 'lifetime expired');
+    });
   }
 
   /** Copy what survives an IKE rekey (§2.18) from the old SA and take over its child SAs. */
@@ -488,6 +505,7 @@ export class IkeSa implements TaskManagerHost {
     this.state = 'destroyed';
     this.dpdTimer?.cancel();
     this.ikeRekeyTimer?.cancel();
+    this.ikeHardTimer?.cancel();
     this.tm.destroy(reason);
     for (const c of [...this.children]) this.removeChild(c);
     if (wasEstablished) {

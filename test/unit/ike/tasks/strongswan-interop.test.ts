@@ -196,6 +196,7 @@ function makeSa(c: Case, v: Vector, initiator: boolean) {
       queueChildRekey: () => undefined,
       queueDpd: () => undefined,
       queueIkeRekey: () => undefined,
+      queueIkeDelete: () => undefined,
       createRekeyed: (old, role) => {
         const fresh = new IkeSa(old.opts, old.deps, role);
         rekeyed.push(fresh);
