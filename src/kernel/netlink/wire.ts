@@ -14,6 +14,7 @@
  *     __u32 nlmsg_pid;           struct nlmsgerr { int error; struct nlmsghdr msg; }
  *   };                            // + original payload unless NLM_F_CAPPED, + TLVs if NLM_F_ACK_TLVS
  */
+import { Writer } from '../../lib/bytes/writer.js';
 import { DecodeError } from '../../lib/errors.js';
 import {
   NLA_F_NESTED,
@@ -49,41 +50,24 @@ export interface NlAttr {
 }
 
 /**
- * Growable little-endian writer for netlink requests. Messages and nests are opened with
- * `beginMessage`/`beginNest` and closed with `end*`, which patch the length fields, so a batch of
- * many messages is built in one buffer and handed to one send.
+ * Growable little-endian writer for netlink requests: the byte Writer of lib/bytes with host
+ * (little-endian) integers. Messages and nests are opened with `beginMessage`/`beginNest` and
+ * closed with `end*`, which patch the length fields, so a batch of many messages is built in one
+ * buffer and handed to one send.
  */
-export class NlWriter {
-  buf: Buffer;
-  pos = 0;
-
+export class NlWriter extends Writer {
   constructor(size = 1024) {
-    this.buf = Buffer.alloc(size);
+    super(size);
   }
 
-  private ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const next = Buffer.alloc(size);
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
-  }
-
-  u8(v: number): this {
-    this.ensure(1);
-    this.buf[this.pos++] = v & 0xff;
-    return this;
-  }
-
-  u16(v: number): this {
+  override u16(v: number): this {
     this.ensure(2);
     this.buf.writeUInt16LE(v & 0xffff, this.pos);
     this.pos += 2;
     return this;
   }
 
-  u32(v: number): this {
+  override u32(v: number): this {
     this.ensure(4);
     this.buf.writeUInt32LE(v >>> 0, this.pos);
     this.pos += 4;
@@ -97,20 +81,9 @@ export class NlWriter {
     return this;
   }
 
-  bytes(b: Uint8Array): this {
-    this.ensure(b.length);
-    this.buf.set(b, this.pos);
-    this.pos += b.length;
-    return this;
-  }
-
   /** Zero padding up to the next 4-byte boundary. */
   pad(): this {
-    const n = align4(this.pos) - this.pos;
-    this.ensure(n);
-    this.buf.fill(0, this.pos, this.pos + n);
-    this.pos += n;
-    return this;
+    return this.zeros(align4(this.pos) - this.pos);
   }
 
   /** Start a message; returns its offset for {@link endMessage}. */
@@ -171,11 +144,6 @@ export class NlWriter {
   endNest(at: number): void {
     this.buf.writeUInt16LE(this.pos - at, at);
     this.pad();
-  }
-
-  /** Copy of everything written. */
-  finish(): Buffer {
-    return Buffer.from(this.buf.subarray(0, this.pos));
   }
 }
 

@@ -20,7 +20,8 @@ export class Writer {
     this.pos = offset;
   }
 
-  private ensure(n: number): void {
+  /** Room for `n` more bytes (grows the buffer unless it is the caller's). */
+  protected ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     if (this.fixed)
       throw new AssertionError(`writer overflow: need ${n} at ${this.pos}/${this.buf.length}`);
