@@ -37,15 +37,15 @@ function rule(type: number, min: number, max: number): PayloadRule {
   return { type, min, max };
 }
 
+/** Any number of notifies and vendor IDs, allowed in every message. */
+const NOTIFY_VID = [rule(P.NOTIFY, 0, MANY), rule(P.VENDOR_ID, 0, MANY)];
+
+/** The first child SA in IKE_AUTH; absent for childless IKE SAs (RFC 6023). */
+const FIRST_CHILD = [rule(P.SA, 0, 1), rule(P.TSi, 0, 1), rule(P.TSr, 0, 1)];
+
 const IKE_SA_INIT_REQUEST: MessageRules = {
   encrypted: false,
-  rules: [
-    rule(P.SA, 1, 1),
-    rule(P.KE, 1, 1),
-    rule(P.NONCE, 1, 1),
-    rule(P.NOTIFY, 0, MANY),
-    rule(P.VENDOR_ID, 0, MANY),
-  ],
+  rules: [rule(P.SA, 1, 1), rule(P.KE, 1, 1), rule(P.NONCE, 1, 1), ...NOTIFY_VID],
 };
 
 const IKE_SA_INIT_RESPONSE: MessageRules = {
@@ -63,12 +63,8 @@ const IKE_AUTH_REQUEST: MessageRules = {
     // AUTH may be absent when EAP is used (RFC 7296 §2.16).
     rule(P.AUTH, 0, 1),
     rule(P.CP, 0, 1),
-    // SA/TSi/TSr are absent for childless IKE SAs (RFC 6023).
-    rule(P.SA, 0, 1),
-    rule(P.TSi, 0, 1),
-    rule(P.TSr, 0, 1),
-    rule(P.NOTIFY, 0, MANY),
-    rule(P.VENDOR_ID, 0, MANY),
+    ...FIRST_CHILD,
+    ...NOTIFY_VID,
     rule(P.EAP, 0, 1),
   ],
 };
@@ -80,11 +76,8 @@ const IKE_AUTH_RESPONSE: MessageRules = {
     rule(P.CERT, 0, MANY),
     rule(P.AUTH, 0, 1),
     rule(P.CP, 0, 1),
-    rule(P.SA, 0, 1),
-    rule(P.TSi, 0, 1),
-    rule(P.TSr, 0, 1),
-    rule(P.NOTIFY, 0, MANY),
-    rule(P.VENDOR_ID, 0, MANY),
+    ...FIRST_CHILD,
+    ...NOTIFY_VID,
     rule(P.EAP, 0, 1),
   ],
 };
@@ -97,8 +90,7 @@ const CREATE_CHILD_SA: MessageRules = {
     rule(P.KE, 0, 1),
     rule(P.TSi, 0, 1),
     rule(P.TSr, 0, 1),
-    rule(P.NOTIFY, 0, MANY),
-    rule(P.VENDOR_ID, 0, MANY),
+    ...NOTIFY_VID,
   ],
 };
 
