@@ -13,11 +13,19 @@
  * Tunnel line protocol: `onTunnelState(name, up)` closes the sessions through a tunnel that went
  * down at once and reconnects them when it comes back; hand it to the tunnels component as its
  * `onTunnelState` callback (that component updates the routing module's nexthop groups itself).
+ *
+ * Routing contexts: Loc-RIB is one table; learned routes go to the main table with each next hop
+ * resolved in the routing context of the session it was learned over (see rib-sync.ts).
+ *
+ * `redistribute connected` (Catalyst/FRR; what it covers: src/routing/connected.ts) is
+ * re-evaluated on tunnel state changes, on reload and every {@link CONNECTED_SCAN_MS} (BIRD's
+ * `scan time`: interface addresses have no events here).
  */
 import type { BgpConfig, Config, StaticRoute } from '../config/index.js';
 import type { Clock } from '../lib/clock.js';
-import { formatIp, parseIp, type IpAddr } from '../lib/ip/addr.js';
-import { formatPrefix } from '../lib/ip/prefix.js';
+import { formatIp } from '../lib/ip/addr.js';
+import { formatPrefix, type Prefix } from '../lib/ip/prefix.js';
+import type { Timer } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
 import type { Rng } from '../lib/rng.js';
 import { registerBgpMetrics, type BgpNeighborMetricsSample } from '../mgmt/api/metrics.js';
@@ -32,8 +40,6 @@ import {
   type BgpSummaryInfo,
 } from '../mgmt/show/commands/ip-bgp-view.js';
 import { formatBgpId } from '../bgp/open-negotiation.js';
-import { PolicySet } from '../bgp/policy/policy-set.js';
-import { exportPath, type ExportPeer } from '../bgp/rib/export-policy.js';
 import { asPathText, type Path, type PathAttrs } from '../bgp/rib/path.js';
 import {
   BgpSpeaker,
@@ -41,26 +47,37 @@ import {
   neighborKey,
   SpeakerRib,
   SINK_DEFAULT_CONTEXT,
+  type AdvertisedRoute,
   type Connector,
   type RouteSink,
   type TunnelRef,
 } from '../bgp/session/index.js';
+import { globalConnectedPrefixes } from '../routing/index.js';
 import type { Component } from './component.js';
 import type { ConfigDiff } from './config-port.js';
 
 /** What BGP needs from the routing module (`src/routing` `Routing` satisfies it). */
 export interface BgpRoutingPort extends RouteSink {
   withdrawAllBgp(context?: string): void;
-  /** The routing table's candidates, to flag RIB-failures in `show ip bgp` (optional). */
+  /**
+   * The routing table's candidates, to flag RIB-failures in `show ip bgp` and to find connected
+   * subnets for `redistribute connected` (optional).
+   */
   view?(): {
     readonly routes: readonly {
       readonly source: string;
       readonly context: string;
       readonly prefix: string;
       readonly selected: boolean;
+      readonly nexthops?: readonly { readonly usable: boolean }[];
     }[];
   };
+  /** Re-read the kernel's interface addresses (the periodic connected scan; optional). */
+  refreshInterfaces?(): Promise<void>;
 }
+
+/** How often `redistribute connected` re-reads interface addresses. */
+export const CONNECTED_SCAN_MS = 10_000;
 
 export interface BgpComponentOptions {
   readonly routing: BgpRoutingPort;
@@ -135,7 +152,8 @@ export class BgpComponent implements Component {
   private speaker: BgpSpeaker | null = null;
   private rib: SpeakerRib | null = null;
   private bgp: BgpConfig | undefined;
-  private policy: PolicySet | null = null;
+  private config: Config | undefined;
+  private scanTimer: Timer | null = null;
   /** Shared with the speaker (it reads them per event), updated in place on reload. */
   private readonly tunnelRefs: TunnelRef[] = [];
   private readonly staticRefs: StaticRoute[] = [];
@@ -167,6 +185,7 @@ export class BgpComponent implements Component {
 
   async apply(diff: ConfigDiff, next: Config): Promise<void> {
     this.updateRefs(next);
+    this.config = next;
     const b = diff.bgp;
     const bgpChanged =
       b.added ||
@@ -179,6 +198,7 @@ export class BgpComponent implements Component {
       (next.bgp?.redistribute.includes('static') ?? false);
     if (!bgpChanged && !staticChanged) {
       this.log.debug('bgp unchanged');
+      this.refreshConnected(); // loopbacks or tunnels may have changed
       return;
     }
     this.log.info(
@@ -246,6 +266,41 @@ export class BgpComponent implements Component {
     if (hit.length > 0) {
       this.log.info({ tunnel: name, up, neighbors: hit }, 'tunnel state changed BGP sessions');
     }
+    this.refreshConnected();
+  }
+
+  /** `redistribute connected`: the connected prefixes of the global table now. */
+  connectedPrefixes(): Prefix[] {
+    return globalConnectedPrefixes(
+      this.config?.loopbacks ?? [],
+      this.routing.view?.().routes ?? [],
+    );
+  }
+
+  /** Re-evaluate `redistribute connected` (no-op unless configured). */
+  refreshConnected(): void {
+    const rib = this.rib;
+    if (!rib || !this.bgp?.redistribute.includes('connected')) return;
+    if (rib.setConnected(this.connectedPrefixes())) {
+      this.log.info(
+        { prefixes: rib.localRoutes().filter((p) => p.flags.local === 'connected').length },
+        'redistributed connected prefixes changed',
+      );
+    }
+  }
+
+  private armScan(): void {
+    if (!this.bgp?.redistribute.includes('connected')) return;
+    const gen = this.generation;
+    this.scanTimer = this.clock.setTimer(CONNECTED_SCAN_MS, () => {
+      void (this.routing.refreshInterfaces?.() ?? Promise.resolve())
+        .catch(() => undefined)
+        .then(() => {
+          if (gen !== this.generation) return;
+          this.refreshConnected();
+          this.scanTimer?.reschedule(CONNECTED_SCAN_MS);
+        });
+    });
   }
 
   metricSamples(): BgpNeighborMetricsSample[] {
@@ -255,7 +310,7 @@ export class BgpComponent implements Component {
       context: n.routingContext ?? SINK_DEFAULT_CONTEXT,
       up: n.state === 'Established',
       prefixesReceived: this.receivedCount(n.neighbor),
-      prefixesAdvertised: this.advertisedPaths(n.neighbor)?.length ?? 0,
+      prefixesAdvertised: this.rib?.advertisedCount(n.neighbor) ?? 0,
       messagesIn: n.msgRcvd,
       messagesOut: n.msgSent,
     }));
@@ -285,6 +340,7 @@ export class BgpComponent implements Component {
 
   private async build(config: Config): Promise<void> {
     this.bgp = config.bgp;
+    this.config = config;
     if (!config.bgp) {
       this.log.info('no bgp section; BGP not started');
       return;
@@ -322,7 +378,8 @@ export class BgpComponent implements Component {
     rib.originate(config.staticRoutes);
     this.speaker = speaker;
     this.rib = rib;
-    this.policy = new PolicySet(config.bgp);
+    this.refreshConnected();
+    this.armScan();
     speaker.start();
     await speaker.ready();
     this.log.info(
@@ -340,7 +397,8 @@ export class BgpComponent implements Component {
     this.generation += 1;
     this.speaker = null;
     this.rib = null;
-    this.policy = null;
+    this.scanTimer?.cancel();
+    this.scanTimer = null;
     if (!speaker) return;
     speaker.stop(reason);
     this.routing.withdrawAllBgp();
@@ -373,7 +431,7 @@ export class BgpComponent implements Component {
           state: n.state,
           established,
           pfxRcd: established ? this.receivedCount(n.neighbor) : null,
-          pfxSent: this.advertisedPaths(n.neighbor)?.length ?? 0,
+          pfxSent: this.rib?.advertisedCount(n.neighbor) ?? 0,
         };
       }),
     };
@@ -437,10 +495,11 @@ export class BgpComponent implements Component {
       if (d.paths.size === 0) continue;
       const multi = new Set(d.multipath.filter((p) => p !== d.best));
       const prefix = formatPrefix(d.prefix);
-      const ribFailure = failed.has(`${d.routingContext ?? SINK_DEFAULT_CONTEXT}|${prefix}`);
+      const ribFailure = failed.has(`${SINK_DEFAULT_CONTEXT}|${prefix}`);
       out.push({
         prefix,
-        routingContext: d.routingContext ?? null,
+        // One Loc-RIB for every context: each path carries its session's context.
+        routingContext: null,
         version: d.version,
         bestReason: d.best ? (d.reason ?? null) : null,
         paths: [...d.paths.values()].map((p) =>
@@ -500,60 +559,41 @@ export class BgpComponent implements Component {
     return this.destinations().flatMap((d) =>
       d.paths.filter(
         (p) =>
-          !p.local && p.from === src.address && d.routingContext === (src.routingContext ?? null),
+          !p.local && p.from === src.address && p.routingContext === (src.routingContext ?? null),
       ),
     );
   }
 
+  /** What the neighbor has from us: its Adj-RIB-Out (export policy and the cap applied). */
   private advertisedRoutes(arg: string): BgpRouteRow[] | undefined {
     const key = this.resolveKey(arg);
     if (key === undefined) return undefined;
     const now = this.clock.now();
-    return (this.advertisedPaths(key) ?? []).map(({ path, attrs }) =>
-      pathRow(path, now, { best: true, attrs }),
-    );
-  }
-
-  /**
-   * What the RIB exports to an Established neighbor: every best path that passes export rules
-   * and policy (the same `exportPath` the Adj-RIB-Out is filled with; the `max-prefixes-out`
-   * cap is not applied here).
-   */
-  private advertisedPaths(key: string): { path: Path; attrs: PathAttrs }[] | undefined {
-    const speaker = this.speaker;
-    const rib = this.rib;
-    const bgp = this.bgp;
-    const policy = this.policy;
-    if (!speaker || !rib || !bgp || !policy) return undefined;
-    const cfg = bgp.neighbors.find((n) => neighborKey(n) === key);
-    const session = speaker.session(key);
-    const neg = session?.negotiated;
-    if (!cfg || !session || !neg || session.view().state !== 'Established') return [];
-    const local = session.view().localAddress;
-    const v4 = addrOf(local, 4);
-    const peer: ExportPeer = {
-      address: cfg.address,
-      asn: neg.remoteAs,
-      isIbgp: neg.ibgp,
-      routingContext: cfg.routingContext,
-      asOverride: cfg.asOverride,
-      nextHopSelf: cfg.nextHopSelf,
-      localAddressV4: v4,
-      localAddressV6: addrOf(local, 6) ?? (v4 ? addrOf(`::ffff:${local ?? ''}`, 6) : undefined),
-      exportFilter: policy.exportFilter(cfg),
-    };
-    const families = new Set(cfg.addressFamilies);
-    const out: { path: Path; attrs: PathAttrs }[] = [];
-    for (const d of rib.locRib.destinations()) {
-      if (!d.best || !families.has(d.family)) continue;
-      const verdict = exportPath(d.best, peer, bgp.asn);
-      if (verdict.ok) out.push({ path: d.best, attrs: verdict.attrs });
-    }
-    return out;
+    return (this.rib?.advertised(key) ?? []).map((r) => advertisedRow(r, now));
   }
 }
 
-function addrOf(s: string | undefined, family: 4 | 6): IpAddr | undefined {
-  const a = s === undefined ? undefined : parseIp(s);
-  return a?.family === family ? a : undefined;
+/** A row of `advertised-routes`: the attributes as sent, the rest from the Loc-RIB path. */
+function advertisedRow(r: AdvertisedRoute, now: number): BgpRouteRow {
+  if (r.path) return pathRow(r.path, now, { best: true, attrs: r.attrs });
+  const zero = r.family === 'ipv6-unicast' ? '::' : '0.0.0.0';
+  return {
+    prefix: formatPrefix(r.prefix),
+    routingContext: null,
+    nextHop: r.attrs.nextHop ? formatIp(r.attrs.nextHop) : zero,
+    metric: r.attrs.med ?? null,
+    localPref: r.attrs.localPref ?? null,
+    weight: 0,
+    asPath: asPathText(r.attrs),
+    origin: originCode(r.attrs.origin),
+    valid: true,
+    best: true,
+    multipath: false,
+    ribFailure: false,
+    from: zero,
+    ibgp: false,
+    local: false,
+    rejected: null,
+    ageSec: 0,
+  };
 }

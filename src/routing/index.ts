@@ -45,6 +45,11 @@ export {
   type FibStats,
 } from './fib-programmer.js';
 export { formatRouteTable } from './show.js';
+export {
+  globalConnectedPrefixes,
+  redistributableConnected,
+  type ConnectedRouteRow,
+} from './connected.js';
 
 export const DEFAULT_RULE_PRIORITY = 1000;
 
@@ -211,7 +216,12 @@ export class Routing {
     if (this.rib.setTunnelState(name, up)) this.schedule();
   }
 
-  /** Add or replace a BGP route; next hops are gateway addresses or tunnels (ECMP when several). */
+  /**
+   * Add or replace a BGP route in `context`'s table; next hops are gateway addresses or tunnels
+   * (ECMP when several). A gateway may name the routing context it is resolved in (the session it
+   * was learned over): `10.0.255.254` in `outside-one` and in `outside-two` gives one route over
+   * both contexts' tunnels. This is the routing side of the BGP `RouteSink` port.
+   */
   upsertBgp(
     context: string,
     prefix: string,

@@ -6,8 +6,10 @@
  * static 1, eBGP 20, iBGP 200).
  *
  * Next hops are tunnels (device next hops; usable only while the tunnel is up) or gateway
- * addresses, resolved recursively through the best route covering them in the same context
- * (a tunnel route, a connected subnet, or another resolved route). The result of `compute()` is
+ * addresses, resolved recursively through the best route covering them in the route's own
+ * context, or in the context the gateway names (BGP next hops learned over a session in another
+ * routing context: `10.0.255.254` via Tunnel0 in `outside-one` and via Tunnel1 in `outside-two`
+ * gives a main-table route over both tunnels). The result of `compute()` is
  * what the FIB programmer installs: per selected route the *candidate* set (all resolved next
  * hops, up or down, which names the ECMP group) and the *usable* subset (its current members).
  * Everything here is pure state; the kernel is touched only by `fib-programmer.ts`.
@@ -41,7 +43,12 @@ export const RouteCode = { connected: 'C', static: 'S', bgp: 'B' } as const;
 
 export type NextHop =
   | { readonly kind: 'tunnel'; readonly tunnel: string }
-  | { readonly kind: 'gateway'; readonly address: string }
+  | {
+      readonly kind: 'gateway';
+      readonly address: string;
+      /** Routing context to resolve the address in; default: the route's own context. */
+      readonly context?: string;
+    }
   /** A non-tunnel interface; used for connected subnets of other interfaces (underlay). */
   | { readonly kind: 'interface'; readonly ifname: string };
 
@@ -126,6 +133,8 @@ export interface RouteViewEntry {
     readonly via: string | undefined;
     readonly interface: string | undefined;
     readonly usable: boolean;
+    /** The routing context a gateway is resolved in, when not the route's own. */
+    readonly context?: string;
   }[];
   readonly ageMs: number;
   /** Why a candidate without usable next hops is not selected; null otherwise. */
@@ -296,6 +305,9 @@ export class Rib {
                     ? devs.join(',')
                     : undefined,
             usable: (one?.usable.length ?? 0) > 0,
+            ...(n.kind === 'gateway' && n.context !== undefined && n.context !== slot.context
+              ? { context: n.context }
+              : {}),
           };
         });
         rows.push({
@@ -422,9 +434,10 @@ class ResolvePass {
         usable.push(d);
         resolvedAny = true;
       } else {
-        const r = this.resolveGateway(slot, nh.address, depth, visiting);
+        const ctx = nh.context ?? slot.context;
+        const r = this.resolveGateway(slot, nh.address, depth, visiting, ctx);
         const shape = this.structural
-          ? this.structural.resolveGateway(slot, nh.address, 0, new Set())
+          ? this.structural.resolveGateway(slot, nh.address, 0, new Set(), ctx)
           : r;
         const both = shape ?? r;
         if (!both) continue;
@@ -437,12 +450,13 @@ class ResolvePass {
     return { candidates: uniqSorted(candidates), usable: uniqSorted(usable) };
   }
 
-  /** Longest match for `address` among routes of the same context that can carry traffic. */
+  /** Longest match for `address` among routes of `context` that can carry traffic. */
   resolveGateway(
     from: Slot,
     address: string,
     depth: number,
     visiting: Set<string>,
+    context: string = from.context,
   ): Resolution | null {
     let addr = this.ips.get(address);
     if (addr === undefined) {
@@ -450,16 +464,16 @@ class ResolvePass {
       this.ips.set(address, addr);
     }
     if (!addr || addr.family !== from.family) return null;
-    const cacheKey = `${from.context}|${address}`;
-    const cacheable = !prefixContains(from.parsed, addr);
+    const cacheKey = `${context}|${address}`;
+    const cacheable = context !== from.context || !prefixContains(from.parsed, addr);
     if (cacheable) {
       const hit = this.gateways.get(cacheKey);
       if (hit !== undefined) return hit;
     }
     const taint = this.taint;
     let result: Resolution | null = null;
-    for (const len of this.lengthsOf(from.context, addr.family)) {
-      const slot = this.slots.get(slotKey(from.context, coverOf(addr, len)));
+    for (const len of this.lengthsOf(context, addr.family)) {
+      const slot = this.slots.get(slotKey(context, coverOf(addr, len)));
       if (!slot) continue;
       if (slot === from) {
         this.taint++;

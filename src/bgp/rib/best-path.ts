@@ -154,8 +154,9 @@ function pick(paths: readonly Path[], opts: DecisionOptions): Path | undefined {
 /** Can `p` join `best` in the multipath set? */
 export function multipathEligible(best: Path, p: Path, opts: DecisionOptions): boolean {
   if (p === best || best.flags.local !== undefined || p.flags.local !== undefined) return false;
+  // One path per neighbor; the same address in two routing contexts is two neighbors (two
+  // sessions, two tunnels), so their paths may be merged (multi-tunnel design).
   if (sourceKey(p.source) === sourceKey(best.source)) return false;
-  if (p.source.address === best.source.address) return false;
   if (p.source.isIbgp !== best.source.isIbgp) return false;
   if (opts.multipathRelax) {
     if (asPathLength(p.attrs) !== asPathLength(best.attrs)) return false;

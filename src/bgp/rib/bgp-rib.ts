@@ -18,11 +18,47 @@ import { localSource, originateNetwork, originateRedistributed } from './local-r
 import { sourceKey, type Path, type PathAttrs, type PathSource } from './path.js';
 import type { RouteFilter } from '../policy/policy-set.js';
 
-/** A locally originated route: a `networks` entry or a redistributed static/connected route. */
+/**
+ * A locally originated route: a `networks` entry or a redistributed static/connected route. One
+ * in a routing context is transport plumbing (a tunnel's peer /32) and is never originated
+ * (Catalyst's `redistribute static` in the global address family ignores VRF statics).
+ */
 export interface LocalRoute {
   readonly prefix: Prefix;
   readonly kind: 'network' | 'static' | 'connected';
   readonly routingContext?: string | undefined;
+}
+
+const LOCAL_RANK = { network: 0, static: 1, connected: 2 } as const;
+
+/**
+ * The local paths to originate for `routes`, by destination key: routes in a routing context are
+ * left out, and a prefix listed several times is originated once, as the highest-ranked kind
+ * (network, then static, then connected).
+ */
+export function localPaths(
+  routes: readonly LocalRoute[],
+  localAsn: number,
+  routerId: number,
+  now: number,
+): Map<string, Path> {
+  const want = new Map<string, Path>();
+  const src = localSource(localAsn, routerId);
+  for (const r of routes) {
+    if (r.routingContext !== undefined) continue;
+    const k = destinationKey(r.prefix);
+    const have = want.get(k);
+    if (have?.flags.local !== undefined && LOCAL_RANK[have.flags.local] <= LOCAL_RANK[r.kind]) {
+      continue;
+    }
+    want.set(
+      k,
+      r.kind === 'network'
+        ? originateNetwork(r.prefix, src, now)
+        : originateRedistributed(r.prefix, r.kind, src, now),
+    );
+  }
+  return want;
 }
 
 export interface RibNeighborConfig {
@@ -164,23 +200,10 @@ export class BgpRib {
   /**
    * Make the locally originated set equal `routes` (config `networks` + `redistribute`, on start
    * and reload): new or changed ones are originated, missing ones withdrawn, unchanged ones left
-   * alone. A prefix both in `networks` and redistributed is originated once, as a network.
+   * alone (see {@link localPaths}).
    */
   setLocalRoutes(routes: readonly LocalRoute[], routerId: number, now: number): void {
-    const want = new Map<string, Path>();
-    const rank = { network: 0, static: 1, connected: 2 } as const;
-    for (const r of routes) {
-      const src = localSource(this.localAsn, routerId, r.routingContext);
-      const k = destinationKey(r.routingContext, r.prefix);
-      const have = want.get(k);
-      if (have?.flags.local !== undefined && rank[have.flags.local] <= rank[r.kind]) continue;
-      want.set(
-        k,
-        r.kind === 'network'
-          ? originateNetwork(r.prefix, src, now)
-          : originateRedistributed(r.prefix, r.kind, src, now),
-      );
-    }
+    const want = localPaths(routes, this.localAsn, routerId, now);
     for (const [k, p] of this.#local) {
       if (!want.has(k)) this.locRib.withdraw(p.prefix, p.source);
     }
@@ -213,7 +236,7 @@ export class BgpRib {
     for (const c of changes) {
       if (!c.bestChanged) continue;
       for (const n of this.#neighbors.values()) {
-        if (!n.established || n.peer.routingContext !== c.routingContext) continue;
+        if (!n.established) continue;
         this.#export(n, c.prefix, c.best);
       }
     }
@@ -238,9 +261,7 @@ export class BgpRib {
     const n = this.#get(key);
     n.peer = peer;
     if (!n.established) return;
-    for (const d of this.locRib.destinations()) {
-      if (d.routingContext === peer.routingContext) this.#export(n, d.prefix, d.best);
-    }
+    for (const d of this.locRib.destinations()) this.#export(n, d.prefix, d.best);
   }
 
   /** Soft reconfiguration inbound: new import policy / allowas-in applied to the stored routes. */

@@ -1,8 +1,11 @@
 /**
  * What a neighbor is sent for a Loc-RIB best path (RFC 4271 §9.1.3, §9.2, §5.1), Catalyst style:
  *
- * - never back to the neighbor it was learned from, never iBGP → iBGP (no route reflection);
- * - only within the same routing context;
+ * - never back to the neighbor address it was learned from, in any routing context (the same
+ *   gateway reached through two tunnels is one router: what it sent is not echoed to it over the
+ *   other tunnel), never iBGP → iBGP (no route reflection);
+ * - to neighbors of every routing context: a context is a session's transport, not a separate
+ *   table (Loc-RIB is one table, see loc-rib.ts);
  * - RFC 1997: NO_ADVERTISE goes to nobody, NO_EXPORT / NO_EXPORT_SUBCONFED not to eBGP;
  * - to eBGP: MED of learned paths is reset (RFC 4271 §5.1.4, non-transitive across ASes) unless
  *   the outbound route-map sets it; LOCAL_PREF, ORIGINATOR_ID and CLUSTER_LIST are removed;
@@ -38,13 +41,7 @@ export type ExportVerdict =
   | {
       readonly ok: false;
       readonly reason:
-        | 'context'
-        | 'split-horizon'
-        | 'ibgp-to-ibgp'
-        | 'no-advertise'
-        | 'no-export'
-        | 'policy'
-        | 'no-next-hop';
+        'split-horizon' | 'ibgp-to-ibgp' | 'no-advertise' | 'no-export' | 'policy' | 'no-next-hop';
     };
 
 function overrideAs(segments: readonly AsPathSegment[], from: number, to: number): AsPathSegment[] {
@@ -56,7 +53,6 @@ function overrideAs(segments: readonly AsPathSegment[], from: number, to: number
 /** Decide whether and how `path` is advertised to `peer` by a speaker in AS `localAsn`. */
 export function exportPath(path: Path, peer: ExportPeer, localAsn: number): ExportVerdict {
   const src = path.source;
-  if (src.routingContext !== peer.routingContext) return { ok: false, reason: 'context' };
   const learned = src.kind === 'peer';
   if (learned && src.address === peer.address) return { ok: false, reason: 'split-horizon' };
   if (learned && src.isIbgp && peer.isIbgp) return { ok: false, reason: 'ibgp-to-ibgp' };

@@ -2,7 +2,14 @@
  * Loc-RIB (RFC 4271 §3.2, §9.1): per-destination path lists, one path per source, with the best
  * path, its reason and the multipath set. Changes only mark destinations dirty; the decision runs
  * in bounded slices ({@link LocRib.processDirty}) so a full table from a neighbor never blocks
- * the event loop (BIRD's feed events). Destinations are keyed by routing context and prefix.
+ * the event loop (BIRD's feed events).
+ *
+ * There is one Loc-RIB per speaker, keyed by prefix only: a routing context is the *transport* of
+ * a session (its TCP connection, its peer /32, the resolution of the next hops it learns), not a
+ * separate table, so paths learned in any context compete in one decision and `maximum-paths`
+ * merges them as ECMP (the multi-tunnel design, shared example multi-tunnel-same-gateway.yaml).
+ * Paths stay apart by source (context + neighbor address, {@link sourceKey}): the same neighbor
+ * address in two contexts is two neighbors.
  */
 import type { Prefix } from '../../lib/ip/prefix.js';
 import {
@@ -23,7 +30,6 @@ import {
 export interface Destination {
   readonly prefix: Prefix;
   readonly family: Family;
-  readonly routingContext: string | undefined;
   /** All paths by source key. */
   readonly paths: ReadonlyMap<string, Path>;
   readonly best: Path | undefined;
@@ -36,7 +42,6 @@ export interface Destination {
 interface MutableDestination {
   prefix: Prefix;
   family: Family;
-  routingContext: string | undefined;
   paths: Map<string, Path>;
   best: Path | undefined;
   reason: BestPathReasonName | undefined;
@@ -48,7 +53,6 @@ interface MutableDestination {
 export interface DestinationChange {
   readonly prefix: Prefix;
   readonly family: Family;
-  readonly routingContext: string | undefined;
   readonly best: Path | undefined;
   readonly previousBest: Path | undefined;
   readonly reason: BestPathReasonName | undefined;
@@ -58,8 +62,8 @@ export interface DestinationChange {
   readonly version: number;
 }
 
-export function destinationKey(routingContext: string | undefined, prefix: Prefix): string {
-  return `${routingContext ?? ''}|${prefixKey(prefix)}`;
+export function destinationKey(prefix: Prefix): string {
+  return prefixKey(prefix);
 }
 
 function pathIdentity(p: Path | undefined): string {
@@ -102,13 +106,12 @@ export class LocRib {
 
   /** Add or replace the path from `path.source`. An identical re-announcement changes nothing. */
   update(path: Path): void {
-    const key = destinationKey(path.source.routingContext, path.prefix);
+    const key = destinationKey(path.prefix);
     let d = this.#dests.get(key);
     if (!d) {
       d = {
         prefix: path.prefix,
         family: familyOfPrefix(path.prefix),
-        routingContext: path.source.routingContext,
         paths: new Map(),
         best: undefined,
         reason: undefined,
@@ -126,7 +129,7 @@ export class LocRib {
 
   /** Remove the path for `prefix` from `source`; returns whether there was one. */
   withdraw(prefix: Prefix, source: PathSource): boolean {
-    const key = destinationKey(source.routingContext, prefix);
+    const key = destinationKey(prefix);
     const d = this.#dests.get(key);
     if (!d || !d.paths.delete(sourceKey(source))) return false;
     this.#dirty.add(key);
@@ -138,7 +141,7 @@ export class LocRib {
     const sk = sourceKey(source);
     let n = 0;
     for (const [key, d] of this.#dests) {
-      if (d.routingContext === source.routingContext && d.paths.delete(sk)) {
+      if (d.paths.delete(sk)) {
         this.#dirty.add(key);
         n++;
       }
@@ -176,7 +179,6 @@ export class LocRib {
       out.push({
         prefix: d.prefix,
         family: d.family,
-        routingContext: d.routingContext,
         best: d.best,
         previousBest,
         reason: d.reason,
@@ -189,8 +191,8 @@ export class LocRib {
     return out;
   }
 
-  destination(prefix: Prefix, routingContext?: string): Destination | undefined {
-    return this.#dests.get(destinationKey(routingContext, prefix));
+  destination(prefix: Prefix): Destination | undefined {
+    return this.#dests.get(destinationKey(prefix));
   }
 
   /** Every destination that has a best path (after processing), any order. */

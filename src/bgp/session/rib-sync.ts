@@ -2,8 +2,13 @@
  * Joins the speaker's sessions to the RIB (RFC 4271 §3.2, §9): received routes go through each
  * neighbor's Adj-RIB-In (loop check + import policy) into Loc-RIB; Loc-RIB best-path changes go
  * through export policy into each Established neighbor's Adj-RIB-Out, whose diffs are packed into
- * UPDATEs and sent. Locally originated `networks` enter Loc-RIB as local paths. A new session
- * gets the whole table followed by End-of-RIB (RFC 4724 §2); a ROUTE-REFRESH re-sends it.
+ * UPDATEs and sent. Locally originated `networks`, redistributed static routes and connected
+ * prefixes enter Loc-RIB as local paths. A new session gets the whole table followed by
+ * End-of-RIB (RFC 4724 §2); a ROUTE-REFRESH re-sends it.
+ *
+ * Routing contexts: Loc-RIB is one table. A neighbor's routing context is the transport of its
+ * session; what it learns competes with every other neighbor's paths (multipath across contexts)
+ * and the route sink hands each next hop to routing with the context to resolve it in.
  *
  * Listeners on {@link SpeakerRib.onBestChange} (the routing layer) see every best/multipath
  * change.
@@ -11,21 +16,31 @@
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/log.js';
 import { formatIp, parseIp, type IpAddr } from '../../lib/ip/addr.js';
-import { formatPrefix, parsePrefix } from '../../lib/ip/prefix.js';
+import { formatPrefix, parsePrefix, type Prefix } from '../../lib/ip/prefix.js';
 import type { BgpConfig, BgpNeighbor, StaticRoute } from '../../config/types.js';
 import { PolicySet } from '../policy/policy-set.js';
 import { AdjRibIn, type LocRibChange } from '../rib/adj-rib-in.js';
 import { AdjRibOut, isEmptyUpdate, type OutUpdate } from '../rib/adj-rib-out.js';
 import { exportPath, type ExportPeer } from '../rib/export-policy.js';
 import { LocRib, type DestinationChange } from '../rib/loc-rib.js';
-import { localSource, originateNetwork, originateRedistributed } from '../rib/local-routes.js';
-import { asPathText, normaliseAttrs, type Family, type Path } from '../rib/path.js';
+import { localPaths, type LocalRoute } from '../rib/bgp-rib.js';
+import { asPathText, normaliseAttrs, type Family, type Path, type PathAttrs } from '../rib/path.js';
 import { packUpdates } from '../rib/update-pack.js';
 import type { DecisionOptions } from '../rib/best-path.js';
 import { parseBgpId } from '../open-negotiation.js';
 import { Afi, Safi } from '../wire/constants.js';
 import { endOfRib } from './originate.js';
 import { neighborKey, type BgpSpeaker, type RoutesEvent } from './speaker.js';
+
+/** One route in a neighbor's Adj-RIB-Out. */
+export interface AdvertisedRoute {
+  readonly family: Family;
+  readonly prefix: Prefix;
+  /** As sent (after export policy: our AS prepended, next hop self, …). */
+  readonly attrs: PathAttrs;
+  /** The Loc-RIB best path it was exported from (undefined if it is being withdrawn). */
+  readonly path: Path | undefined;
+}
 
 interface PeerRib {
   readonly cfg: BgpNeighbor;
@@ -54,6 +69,10 @@ export class SpeakerRib {
   private readonly cfgByKey = new Map<string, BgpNeighbor>();
   private readonly peers = new Map<string, PeerRib>();
   private readonly listeners: ((changes: readonly DestinationChange[]) => void)[] = [];
+  private statics: readonly LocalRoute[] = [];
+  private connected: readonly LocalRoute[] = [];
+  /** Local paths in Loc-RIB, by destination key. */
+  private local = new Map<string, Path>();
 
   /** The speaker must be built with `originateNetworks: false` (this class originates them). */
   constructor(opts: {
@@ -84,24 +103,66 @@ export class SpeakerRib {
   }
 
   /**
-   * Originate `bgp.networks`, and the static routes when `redistribute: [static]` (origin
-   * INCOMPLETE, in the static route's routing context). Call before starting the speaker.
+   * Originate `bgp.networks`, and the static routes of the global table when
+   * `redistribute: [static]` (origin INCOMPLETE). Static routes in a routing context are the
+   * transport of a session (its peer /32) and are not redistributed. Call before starting the
+   * speaker.
    */
   originate(staticRoutes: readonly Pick<StaticRoute, 'prefix' | 'routingContext'>[] = []): void {
-    const id = parseBgpId(this.bgp.routerId) ?? 0;
-    const src = localSource(this.bgp.asn, id);
-    const now = this.clock.now();
-    for (const n of this.bgp.networks) {
-      const p = parsePrefix(n);
-      if (p) this.locRib.update(originateNetwork(p, src, now));
-    }
+    const statics: LocalRoute[] = [];
     if (this.bgp.redistribute.includes('static')) {
       for (const r of staticRoutes) {
         const p = parsePrefix(r.prefix);
-        const s = localSource(this.bgp.asn, id, r.routingContext);
-        if (p) this.locRib.update(originateRedistributed(p, 'static', s, now));
+        if (p) statics.push({ prefix: p, kind: 'static', routingContext: r.routingContext });
       }
     }
+    this.statics = statics;
+    this.syncLocal();
+  }
+
+  /**
+   * `redistribute connected`: the connected prefixes to originate now (origin INCOMPLETE);
+   * replaces the previous set. Ignored unless `connected` is redistributed. Returns whether the
+   * set of originated prefixes changed.
+   */
+  setConnected(prefixes: readonly Prefix[]): boolean {
+    if (!this.bgp.redistribute.includes('connected')) return false;
+    const ids = (): string =>
+      [...this.local.entries()]
+        .map(([k, p]) => `${k}=${p.flags.local ?? ''}`)
+        .sort()
+        .join(',');
+    const before = ids();
+    this.connected = prefixes.map((prefix) => ({ prefix, kind: 'connected' as const }));
+    this.syncLocal();
+    return ids() !== before;
+  }
+
+  /** Locally originated paths now in Loc-RIB (networks and redistributed routes). */
+  localRoutes(): Path[] {
+    return [...this.local.values()];
+  }
+
+  private syncLocal(): void {
+    const routes: LocalRoute[] = [...this.statics, ...this.connected];
+    for (const n of this.bgp.networks) {
+      const p = parsePrefix(n);
+      if (p) routes.push({ prefix: p, kind: 'network' });
+    }
+    const id = parseBgpId(this.bgp.routerId) ?? 0;
+    const want = localPaths(routes, this.bgp.asn, id, this.clock.now());
+    for (const [k, p] of this.local) {
+      if (!want.has(k)) this.locRib.withdraw(p.prefix, p.source);
+    }
+    for (const [k, p] of want) {
+      const old = this.local.get(k);
+      if (old && old.key === p.key && old.flags.local === p.flags.local) {
+        want.set(k, old);
+        continue;
+      }
+      this.locRib.update(p);
+    }
+    this.local = want;
     this.run();
   }
 
@@ -112,6 +173,30 @@ export class SpeakerRib {
   /** Adj-RIB-In of a neighbor (for `show ip bgp neighbors X received-routes`). */
   adjRibIn(key: string): AdjRibIn | undefined {
     return this.peers.get(key)?.adjIn;
+  }
+
+  /**
+   * What a neighbor has from us, read from its Adj-RIB-Out (after export policy and the
+   * `max-prefixes-out` cap): per family, lowest prefix first, with the attributes as sent and the
+   * Loc-RIB best path they were exported from. Undefined while the session is not Established.
+   */
+  advertised(key: string): AdvertisedRoute[] | undefined {
+    const peer = this.peers.get(key);
+    if (!peer) return undefined;
+    const out: AdvertisedRoute[] = [];
+    for (const fam of (['ipv4-unicast', 'ipv6-unicast'] as const).filter((f) => peer.out.has(f))) {
+      for (const r of peer.out.get(fam)?.advertised() ?? []) {
+        out.push({ family: fam, ...r, path: this.locRib.destination(r.prefix)?.best });
+      }
+    }
+    return out;
+  }
+
+  /** How many prefixes a neighbor has from us (Catalyst PfxSent); 0 when not Established. */
+  advertisedCount(key: string): number {
+    let n = 0;
+    for (const out of this.peers.get(key)?.out.values() ?? []) n += out.advertisedCount;
+    return n;
   }
 
   private peerUp(key: string): void {
@@ -252,15 +337,24 @@ export class SpeakerRib {
   }
 }
 
+/** A BGP next hop and the routing context to resolve it in (its session's transport). */
+export interface SinkNextHop {
+  readonly kind: 'gateway';
+  readonly address: string;
+  readonly context: string;
+}
+
 /**
  * The port through which BGP hands its best paths to the routing layer (architecture.md: "bgp
- * declares RouteSink"); src/routing's `Routing` satisfies it structurally.
+ * declares RouteSink"); src/routing's `Routing` satisfies it structurally. Routes go into the
+ * `context` table (always the default one: Loc-RIB is global); each next hop names the routing
+ * context it is resolved in.
  */
 export interface RouteSink {
   upsertBgp(
     context: string,
     prefix: string,
-    nexthops: readonly string[],
+    nexthops: readonly SinkNextHop[],
     attrs: {
       readonly ebgp: boolean;
       readonly asPath?: string;
@@ -275,24 +369,35 @@ export interface RouteSink {
 /** Routing context name used by the routing layer for the global table. */
 export const SINK_DEFAULT_CONTEXT = 'default';
 
+/** The next hops of a multipath set, one per (context, address), in path order. */
+export function sinkNextHops(paths: readonly Path[]): SinkNextHop[] {
+  const out = new Map<string, SinkNextHop>();
+  for (const p of paths) {
+    if (!p.attrs.nextHop) continue;
+    const context = p.source.routingContext ?? SINK_DEFAULT_CONTEXT;
+    const address = formatIp(p.attrs.nextHop);
+    const k = `${context}|${address}`;
+    if (!out.has(k)) out.set(k, { kind: 'gateway', address, context });
+  }
+  return [...out.values()];
+}
+
 /**
  * Push Loc-RIB changes into a {@link RouteSink}: the best path plus its multipath set (ECMP next
- * hops). Locally originated paths are not installed (they are ours).
+ * hops, each with the routing context of the session it was learned over), into the main table.
+ * Locally originated paths are not installed (they are ours).
  */
 export function connectRouteSink(rib: SpeakerRib, sink: RouteSink): void {
   rib.onBestChange((changes) => {
     for (const c of changes) {
-      const ctx = c.routingContext ?? SINK_DEFAULT_CONTEXT;
+      const ctx = SINK_DEFAULT_CONTEXT;
       const prefix = formatPrefix(c.prefix);
       const best = c.best;
       if (!best || best.source.kind === 'local') {
         sink.withdrawBgp(ctx, prefix);
         continue;
       }
-      const paths = c.multipath.length > 0 ? c.multipath : [best];
-      const hops = [
-        ...new Set(paths.flatMap((p) => (p.attrs.nextHop ? [formatIp(p.attrs.nextHop)] : []))),
-      ];
+      const hops = sinkNextHops(c.multipath.length > 0 ? c.multipath : [best]);
       if (hops.length === 0) {
         sink.withdrawBgp(ctx, prefix);
         continue;

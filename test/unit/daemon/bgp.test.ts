@@ -6,9 +6,10 @@
  */
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Config, StaticRoute } from '../../../src/config/index.js';
+import type { Config, StaticRoute, TunnelConfig } from '../../../src/config/index.js';
 import { diffConfig } from '../../../src/config/index.js';
-import { BgpComponent } from '../../../src/daemon/bgp.js';
+import { BgpComponent, CONNECTED_SCAN_MS } from '../../../src/daemon/bgp.js';
+import { formatPrefix } from '../../../src/lib/ip/prefix.js';
 import { createFakeKernel, type FakeKernel } from '../../../src/kernel/index.js';
 import { silentLogger } from '../../../src/lib/log.js';
 import { ViewRegistry } from '../../../src/mgmt/show/context.js';
@@ -276,5 +277,86 @@ describe('BgpComponent', () => {
     expect(comp.metricSamples()).toEqual([]);
     expect(comp.status().state).toBe('running');
     await comp.stop();
+  });
+});
+
+/** Only the fields routing and BGP read (name, inside address, routing context). */
+function tunnel(name: string, address: string, routingContext?: string): TunnelConfig {
+  return { name, address, routingContext } as unknown as TunnelConfig;
+}
+
+describe('BgpComponent: advertised routes and PfxSent from the Adj-RIB-Out', () => {
+  it('a neighbor with max-prefixes-out 2 and 5 candidate routes shows 2', async () => {
+    const base = ourConfig([AZ1]);
+    const bgp = base.bgp;
+    if (!bgp) throw new Error('no bgp');
+    const cfg: Config = {
+      ...base,
+      bgp: {
+        ...bgp,
+        networks: ['10.0.1.0/24', '10.0.2.0/24', '10.0.3.0/24', '10.0.4.0/24', '10.0.5.0/24'],
+        neighbors: bgp.neighbors.map((n) => ({ ...n, maxPrefixesOut: 2 })),
+      },
+    };
+    const { comp, azure } = await rig(cfg, [AZ1]);
+    const q = comp.query();
+    expect(q.advertisedRoutes(AZ1)?.map((r) => [r.prefix, r.nextHop, r.asPath, r.local])).toEqual([
+      ['10.0.1.0/24', US, '65010', true],
+      ['10.0.2.0/24', US, '65010', true],
+    ]);
+    expect(q.summary().neighbors[0]?.pfxSent).toBe(2);
+    expect(comp.metricSamples()[0]?.prefixesAdvertised).toBe(2);
+    expect(azure.get(AZ1)?.received(US).length).toBe(2);
+  });
+});
+
+describe('BgpComponent: redistribute connected', () => {
+  it('originates loopbacks, up tunnels of the global table and interface subnets; not contexts', async () => {
+    const base = ourConfig([AZ1]);
+    const bgp = base.bgp;
+    if (!bgp) throw new Error('no bgp');
+    const cfg: Config = {
+      ...base,
+      loopbacks: ['169.254.21.1/32'],
+      tunnels: [tunnel('Tunnel3', '10.99.3.1/30'), tunnel('Tunnel4', '10.99.4.1/30', 'red')],
+      routingContexts: { red: { name: 'red', table: 101, priority: undefined, auto: false } },
+      bgp: { ...bgp, redistribute: ['connected'] },
+    };
+    const { comp, routing, azure, net, kernel } = await rig(cfg, [AZ1]);
+    const sent = (): string[] =>
+      (azure.get(AZ1)?.received(US) ?? [])
+        .map((r) => {
+          const o = r.attributes.find((x) => x.type === 'ORIGIN');
+          return `${formatPrefix(r.prefix)} ${o?.type === 'ORIGIN' ? o.origin : -1}`;
+        })
+        .sort();
+    expect(sent()).toEqual(['10.0.0.0/24 0', '169.254.21.1/32 2']);
+    tunnelState(routing, comp, 'Tunnel3', true);
+    tunnelState(routing, comp, 'Tunnel4', true);
+    await flush(40);
+    expect(sent()).toEqual(['10.0.0.0/24 0', '10.99.3.0/30 2', '169.254.21.1/32 2']);
+    expect(
+      comp
+        .query()
+        .advertisedRoutes(AZ1)
+        ?.map((r) => [r.prefix, r.origin]),
+    ).toEqual([
+      ['10.0.0.0/24', 'i'],
+      ['10.99.3.0/30', '?'],
+      ['169.254.21.1/32', '?'],
+    ]);
+    tunnelState(routing, comp, 'Tunnel3', false);
+    await flush(40);
+    expect(sent()).toEqual(['10.0.0.0/24 0', '169.254.21.1/32 2']);
+
+    // The periodic scan picks up a new interface subnet (no address events, like BIRD's scan).
+    kernel.addLink('eth1', { up: true, running: true, mtu: 1500 });
+    await kernel.addAddress('eth1', '10.77.0.5/24');
+    await kernel.addAddress('eth1', 'fe80::1/64');
+    net.clock.advance(CONNECTED_SCAN_MS);
+    await flush(40);
+    await routing.settled();
+    await flush(40);
+    expect(sent()).toEqual(['10.0.0.0/24 0', '10.77.0.0/24 2', '169.254.21.1/32 2']);
   });
 });

@@ -10,7 +10,10 @@ import { formatDuration, renderTable } from '../table.js';
 /** One path as `show ip bgp` lists it (Loc-RIB, Adj-RIB-In or Adj-RIB-Out). */
 export interface BgpRouteRow {
   readonly prefix: string;
-  /** Routing context of the destination; null = the global table. */
+  /**
+   * Routing context of the session the path was learned over (where its next hop resolves);
+   * null = the global table or a local path.
+   */
   readonly routingContext: string | null;
   /** "0.0.0.0" (or "::") for locally originated paths. */
   readonly nextHop: string;
@@ -47,6 +50,7 @@ export interface BgpRouteRow {
 /** One Loc-RIB destination with all its paths (best first). */
 export interface BgpDestinationInfo {
   readonly prefix: string;
+  /** Always null: Loc-RIB is one table; the paths carry their sessions' contexts. */
   readonly routingContext: string | null;
   /** Table version when best/multipath last changed. */
   readonly version: number;
@@ -149,12 +153,7 @@ export function statusCode(r: BgpRouteRow): string {
 export function renderRouteRows(rows: readonly BgpRouteRow[], blankRepeats = false): string {
   const cells = rows.map((r, i) => [
     statusCode(r),
-    blankRepeats &&
-    i > 0 &&
-    rows[i - 1]?.prefix === r.prefix &&
-    rows[i - 1]?.routingContext === r.routingContext
-      ? ''
-      : r.prefix,
+    blankRepeats && i > 0 && rows[i - 1]?.prefix === r.prefix ? '' : r.prefix,
     r.nextHop,
     r.metric === null ? '' : String(r.metric),
     r.localPref === null ? '' : String(r.localPref),

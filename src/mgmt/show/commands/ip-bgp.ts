@@ -88,7 +88,9 @@ function renderDetail(d: BgpDestinationInfo): string {
   if (d.bestReason !== null) out.push(`  Best path reason: ${d.bestReason}`);
   for (const p of paths) {
     out.push(`  ${p.local ? 'Local' : p.asPath.length > 0 ? p.asPath : 'Local'}`);
-    out.push(`    ${p.nextHop} from ${p.from}`);
+    // Catalyst marks a next hop reached through another VRF with "(via vrf NAME)".
+    const vrf = p.routingContext !== null ? ` (via vrf ${p.routingContext})` : '';
+    out.push(`    ${p.nextHop}${vrf} from ${p.from}`);
     const words = [`Origin ${ORIGIN_WORD[p.origin]}`];
     if (p.metric !== null) words.push(`metric ${p.metric}`);
     words.push(`localpref ${p.localPref ?? 100}`, `weight ${p.weight}`);

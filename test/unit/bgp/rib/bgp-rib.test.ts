@@ -344,3 +344,51 @@ describe('reconfiguration', () => {
     expect(rib.adjRibIn(gw).acceptedCount).toBe(0);
   });
 });
+
+describe('routing contexts in the RIB pipeline (multi-tunnel design)', () => {
+  it('merges one gateway address seen in two contexts and exports to every context', () => {
+    const rib = new BgpRib({ localAsn: 64900, decision: { maximumPaths: 2 } });
+    const gwAddr = '10.0.255.254';
+    const one = rib.addNeighbor({
+      peer: exportPeer(gwAddr, 65515, { routingContext: 'outside-one' }),
+      routerId: 7,
+      allowasIn: 0,
+    });
+    const two = rib.addNeighbor({
+      peer: exportPeer(gwAddr, 65515, { routingContext: 'outside-two' }),
+      routerId: 7,
+      allowasIn: 0,
+    });
+    const rs = rib.addNeighbor({
+      peer: exportPeer('10.0.255.4', 65515),
+      routerId: 8,
+      allowasIn: 0,
+    });
+    for (const k of [one, two, rs]) rib.established(k);
+    rib.setLocalRoutes(
+      [
+        { prefix: pfx('10.0.255.254/32'), kind: 'static', routingContext: 'outside-one' },
+        { prefix: pfx('172.16.0.0/16'), kind: 'static' },
+      ],
+      1,
+      0,
+    );
+    const a = attrs([65515], { nextHop: mustParseIp(gwAddr) });
+    rib.receive(one, [{ prefix: pfx('10.1.0.0/16'), attrs: a }], [], 0);
+    rib.receive(two, [{ prefix: pfx('10.1.0.0/16'), attrs: a }], [], 0);
+    const changes = rib.process();
+    const learned = changes.find((c) => formatPrefix(c.prefix) === '10.1.0.0/16');
+    expect(learned?.multipath.map((p) => p.source.routingContext).sort()).toEqual([
+      'outside-one',
+      'outside-two',
+    ]);
+    // The context static is not originated; the global one goes to every context's neighbor.
+    expect(changes.map((c) => formatPrefix(c.prefix)).sort()).toEqual([
+      '10.1.0.0/16',
+      '172.16.0.0/16',
+    ]);
+    expect(Object.keys(routes(rib.flush(one)))).toEqual(['172.16.0.0/16']);
+    expect(Object.keys(routes(rib.flush(two)))).toEqual(['172.16.0.0/16']);
+    expect(Object.keys(routes(rib.flush(rs))).sort()).toEqual(['10.1.0.0/16', '172.16.0.0/16']);
+  });
+});

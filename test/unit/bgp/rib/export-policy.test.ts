@@ -100,7 +100,7 @@ describe('export policy', () => {
     expect(lv.ok && lv.attrs.med).toBe(5);
   });
 
-  it('split horizon, no iBGP to iBGP, routing contexts, NO_ADVERTISE and NO_EXPORT (RFC 1997)', () => {
+  it('split horizon, no iBGP to iBGP, every routing context, NO_ADVERTISE and NO_EXPORT (RFC 1997)', () => {
     const p = path('10.1.0.0/16', attrs([65515]), GW);
     expect(exportPath(p, exportPeer('169.254.21.2', 65515), LOCAL_AS)).toEqual({
       ok: false,
@@ -110,7 +110,12 @@ describe('export policy', () => {
     const ibgp = exportPeer('10.9.0.1', LOCAL_AS, { isIbgp: true });
     expect(exportPath(fromIbgp, ibgp, LOCAL_AS)).toEqual({ ok: false, reason: 'ibgp-to-ibgp' });
     expect(exportPath(fromIbgp, RS, LOCAL_AS).ok).toBe(true);
-    expect(exportPath(p, { ...RS, routingContext: 'red' }, LOCAL_AS).ok).toBe(false);
+    // A routing context is a session's transport: routes go to neighbors in every context…
+    expect(exportPath(p, { ...RS, routingContext: 'red' }, LOCAL_AS).ok).toBe(true);
+    // …but never back to the address they came from, whatever context it is reached in.
+    expect(
+      exportPath(p, exportPeer('169.254.21.2', 65515, { routingContext: 'outside-two' }), LOCAL_AS),
+    ).toEqual({ ok: false, reason: 'split-horizon' });
 
     const noExport = path(
       '10.1.0.0/16',

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BestPathReason } from '../../../../src/bgp/rib/best-path.js';
 import { LocRib } from '../../../../src/bgp/rib/loc-rib.js';
+import { mustParseIp } from '../../../../src/lib/ip/addr.js';
 import { attrs, path, peer, pfx } from './helpers.js';
 
 const A = peer('10.0.0.1', 65001);
@@ -63,14 +64,37 @@ describe('LocRib', () => {
     expect(c?.multipath).toHaveLength(2);
   });
 
-  it('keeps routing contexts apart', () => {
+  it('merges paths of every routing context into one destination (multi-tunnel design)', () => {
+    const rib = new LocRib({ maximumPaths: 2 });
+    // Same gateway address and router id, one session per context (multi-tunnel-same-gateway.yaml).
+    const one = peer('10.0.255.254', 65515, { routingContext: 'outside-one' });
+    const two = peer('10.0.255.254', 65515, { routingContext: 'outside-two' });
+    const hop = { nextHop: mustParseIp('10.0.255.254') };
+    rib.update(path('10.1.0.0/16', attrs([65515], hop), two, 1));
+    rib.update(path('10.1.0.0/16', attrs([65515], hop), one, 2));
+    const [c] = rib.processDirty();
+    expect(rib.size).toBe(1);
+    expect(c?.multipath.map((p) => p.source.routingContext).sort()).toEqual([
+      'outside-one',
+      'outside-two',
+    ]);
+    expect(rib.destination(pfx('10.1.0.0/16'))?.paths.size).toBe(2);
+    // Session down in one context: only its path goes.
+    expect(rib.removeSource(one)).toBe(1);
+    const [after] = rib.processDirty();
+    expect(after?.best?.source.routingContext).toBe('outside-two');
+    expect(after?.multipath).toHaveLength(1);
+  });
+
+  it('a path in a routing context competes with global ones in one decision', () => {
     const rib = new LocRib();
-    rib.update(path('10.0.0.0/8', attrs([65001]), A));
+    rib.update(path('10.0.0.0/8', attrs([65001, 65009]), A));
     rib.update(
       path('10.0.0.0/8', attrs([65002]), peer('10.0.0.2', 65002, { routingContext: 'red' })),
     );
-    expect(rib.processDirty()).toHaveLength(2);
-    expect(rib.destination(pfx('10.0.0.0/8'), 'red')?.best?.source.asn).toBe(65002);
-    expect(rib.destination(pfx('10.0.0.0/8'))?.best?.source.asn).toBe(65001);
+    const changes = rib.processDirty();
+    expect(changes).toHaveLength(1);
+    expect(changes[0]?.best?.source.routingContext).toBe('red');
+    expect(rib.destination(pfx('10.0.0.0/8'))?.best?.source.asn).toBe(65002);
   });
 });
