@@ -13,7 +13,8 @@
         "src/datapath_napi.cc",
         "src/datapath_gso.cc",
         "src/datapath_inner.cc",
-        "src/netlink.cc"
+        "src/netlink.cc",
+        "src/sockopt.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "OPENSSL_API_COMPAT=0x30000000L"],

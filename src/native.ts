@@ -10,6 +10,14 @@ import { fileURLToPath } from 'node:url';
 /** Functions the addon exports. Each concern adds its own members (see native/src/nvad.h). */
 export interface NativeAddon {
   opensslVersion(): { text: string; number: number; hasAesGcm: boolean };
+  /** sockopt.cc: unconnected non-blocking TCP socket bound to `localAddress`, sending with `ttl`. */
+  tcpSocket(localAddress: string, ttl: number): number;
+  /** sockopt.cc: IP_TTL / IPV6_UNICAST_HOPS (and IP_TTL for IPv4-mapped peers on IPv6 sockets). */
+  setTtl(fd: number, ttl: number): void;
+  /** sockopt.cc: the unicast TTL / hop limit the socket sends with. */
+  getTtl(fd: number): number;
+  /** sockopt.cc: IP_MINTTL / IPV6_MINHOPCOUNT (RFC 5082 GTSM). */
+  setMinTtl(fd: number, ttl: number): void;
   [name: string]: unknown;
 }
 

@@ -1,4 +1,7 @@
-/** Configuration, events, counters and the read-only view of a {@link BgpSession}. */
+/**
+ * Configuration, events, counters and the read-only view of a {@link BgpSession}, and the speaker's
+ * per-neighbor views built on it (`show ip bgp summary` / `neighbors`).
+ */
 import type { BgpFsmConfig, BgpState } from '../fsm-types.js';
 import type { NegotiatedSession, NeighborOpenConfig } from '../open-negotiation.js';
 import type { RouteRefreshMessage } from '../wire/route-refresh.js';
@@ -11,6 +14,8 @@ export interface SessionConfig {
   readonly port: number;
   /** Bind outgoing connections to this local address. */
   readonly updateSource: string | undefined;
+  /** IP TTL of the session's packets (transport.ts `sessionTtl`: eBGP 1 or ebgp-multihop, iBGP 255). */
+  readonly ttl: number;
   readonly open: NeighborOpenConfig;
   readonly fsm: BgpFsmConfig;
 }
@@ -60,4 +65,48 @@ export interface SessionView {
   readonly inQ: number;
   readonly outQ: number;
   readonly connectRetryCounter: number;
+}
+
+export interface NeighborSummary {
+  readonly neighbor: string;
+  readonly address: string;
+  readonly routingContext: string | undefined;
+  readonly description: string | undefined;
+  readonly version: 4;
+  readonly remoteAs: number;
+  readonly msgRcvd: number;
+  readonly msgSent: number;
+  readonly tblVer: number;
+  readonly inQ: number;
+  readonly outQ: number;
+  /** Milliseconds in the current up/down state. */
+  readonly upDownMs: number;
+  readonly state: string;
+  /** Prefixes received while Established, else undefined (the State column shows the state). */
+  readonly pfxRcd: number | undefined;
+  readonly pfxSent: number;
+}
+
+export interface SpeakerSummary {
+  readonly routerId: string;
+  readonly localAs: number;
+  readonly tableVersion: number;
+  readonly neighbors: readonly NeighborSummary[];
+}
+
+export interface NeighborDetail extends SessionView {
+  readonly neighbor: string;
+  readonly routingContext: string | undefined;
+  readonly updateSource: string | undefined;
+  readonly ebgpMultihop: number | undefined;
+  /** TTL our packets to the neighbor leave with (1: directly connected eBGP). */
+  readonly ttl: number;
+  /** Inbound limit, if configured. */
+  readonly maxPrefixes:
+    { readonly limit: number; readonly action: 'warn' | 'teardown' } | undefined;
+  readonly configuredHoldSec: number;
+  readonly configuredKeepaliveSec: number;
+  readonly pfxRcd: number;
+  readonly pfxSent: number;
+  readonly tunnels: readonly string[];
 }

@@ -119,6 +119,9 @@ export class BgpSession {
   private lastNotificationSent: string | undefined;
   private lastNotificationRcvd: string | undefined;
   private localAddress: string | undefined;
+  /** Why the session was stopped by {@link stopFor} (show and logs), until it starts again. */
+  private stopReason: string | undefined;
+  private restartTimer: Timer | undefined;
 
   constructor(opts: {
     readonly cfg: SessionConfig;
@@ -152,6 +155,9 @@ export class BgpSession {
   }
 
   start(): void {
+    this.restartTimer?.cancel();
+    this.restartTimer = undefined;
+    this.stopReason = undefined;
     this.dispatch(this.main, {
       type: this.cfg.fsm.passive ? 'ManualStart_with_PassiveTcpEstablishment' : 'ManualStart',
     });
@@ -159,9 +165,41 @@ export class BgpSession {
 
   /** ManualStop: Cease/Administrative Shutdown (RFC 9003 text), no automatic restart. */
   stop(text = 'administratively shut down'): void {
+    this.restartTimer?.cancel();
+    this.restartTimer = undefined;
     const notification = adminShutdown(text);
     if (this.shadow) this.dispatch(this.shadow, { type: 'ManualStop', notification });
     this.dispatch(this.main, { type: 'ManualStop', notification });
+  }
+
+  /**
+   * Stop the session because of a local limit (e.g. Cease/Maximum Number of Prefixes Reached,
+   * RFC 4486 §4): send `notification`, close, and stay Idle (no automatic restart, incoming
+   * connections refused) until {@link start} or, when `restartAfterSec` is given, that long
+   * (Catalyst `maximum-prefix N restart M`). `reason` is what `show` and the log say.
+   */
+  stopFor(reason: string, notification: NotificationMessage, restartAfterSec?: number): void {
+    this.stopReason = reason;
+    this.restartTimer?.cancel();
+    this.restartTimer = undefined;
+    this.log.info(
+      { reason, notification: describeNotification(notification), restartAfterSec },
+      'stopping the session',
+    );
+    if (this.shadow) this.dispatch(this.shadow, { type: 'TcpConnectionFails' });
+    this.dispatch(this.main, { type: 'ManualStop', notification });
+    if (restartAfterSec !== undefined) {
+      this.restartTimer = this.clock.setTimer(Math.max(1, restartAfterSec * 1000), () => {
+        this.restartTimer = undefined;
+        this.log.info({ after: reason }, 'restarting the session');
+        this.start();
+      });
+    }
+  }
+
+  /** Why the session is stopped ({@link stopFor}), while it is. */
+  get stoppedFor(): string | undefined {
+    return this.stopReason;
   }
 
   /**
@@ -250,7 +288,7 @@ export class BgpSession {
       passive: this.cfg.fsm.passive,
       counters: { ...this.counters },
       sinceMs: this.sinceMs,
-      lastError: m.fsm.lastError,
+      lastError: this.stopReason ?? m.fsm.lastError,
       lastNotificationSent: this.lastNotificationSent,
       lastNotificationRcvd: this.lastNotificationRcvd,
       negotiated: m.fsm.session,
@@ -362,15 +400,16 @@ export class BgpSession {
         return;
       case 'release-resources':
         if (run.established) {
+          const why = this.stopReason ?? reason;
           run.established = false;
           this.counters.dropped += 1;
           this.sinceMs = this.clock.now();
           this.localAddress = undefined;
           this.log.info(
-            { reason, state: run.fsm.state, remoteAs: this.cfg.open.remoteAs },
+            { reason: why, state: run.fsm.state, remoteAs: this.cfg.open.remoteAs },
             'neighbor down',
           );
-          this.events.down(reason);
+          this.events.down(why);
         }
         return;
       case 'process-update':
@@ -425,6 +464,7 @@ export class BgpSession {
         remoteAddress: this.cfg.remoteAddress,
         port: this.cfg.port,
         localAddress: this.cfg.updateSource,
+        ttl: this.cfg.ttl,
       },
       (err, socket, local) => {
         if (run.pending !== pending) {

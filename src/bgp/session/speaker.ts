@@ -6,6 +6,16 @@
  * Received routes are kept per neighbor (an Adj-RIB-In without policy) and published with
  * {@link BgpSpeaker.onRoutes}; the RIB (src/bgp/rib) subscribes there and sends its Adj-RIB-Out
  * diffs back with {@link BgpSpeaker.sendUpdate}.
+ *
+ * Inbound `max-prefixes` counts, per address family, the prefixes the neighbor has announced and
+ * not withdrawn, before inbound policy (route-maps and prefix-lists run later, in the RIB); routes
+ * rejected as AS loops are not kept and not counted. Catalyst and FRR count what their inbound
+ * policy accepted (FRR's `maximum-prefix N force` counts everything received, as we do), so with a
+ * filtering policy our count can only be higher. Exceeding the limit logs once, then either keeps
+ * the session (`action: warn`) or sends Cease/Maximum Number of Prefixes Reached (RFC 4486 §4),
+ * withdraws the neighbor's routes and keeps the session Idle ("Idle (PfxCt)") until it is
+ * restarted: by a configuration change, {@link BgpSpeaker.clearNeighbor}, or the policy's
+ * `restartSec` when it has one.
  */
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/log.js';
@@ -33,13 +43,27 @@ import { findAttr, type UpdateDecodeResult, type UpdateMessage } from '../wire/u
 import type { PathAttribute } from '../wire/attributes/types.js';
 import { formatAsPath } from '../wire/attributes/as-path.js';
 import { buildOriginUpdates, endOfRib } from './originate.js';
-import { BgpSession, type SessionView } from './session.js';
 import {
+  familyAfiSafi,
+  MAX_PREFIXES_EXCEEDED,
+  maxPrefixesNotification,
+  PrefixLimiter,
+  type MaxPrefixEvent,
+} from '../policy/max-prefixes.js';
+import { BgpSession } from './session.js';
+import type { NeighborDetail, SpeakerSummary } from './session-types.js';
+
+export type { NeighborDetail, NeighborSummary, SpeakerSummary } from './session-types.js';
+import {
+  applyTtl,
   BgpConnection,
   BgpListeners,
+  sessionTtl,
   tcpConnector,
+  ttlConnector,
   type Connector,
   type IncomingConnection,
+  type TcpSocketOptions,
 } from './transport.js';
 
 export type FamilyName = 'ipv4-unicast' | 'ipv6-unicast';
@@ -78,6 +102,11 @@ export interface SpeakerOptions {
   /** TCP port (179; tests use a high port). */
   readonly port?: number;
   readonly connector?: Connector;
+  /**
+   * Socket options (TTL) from the native addon. Without them connections use the kernel's default
+   * TTL (64) and `ebgp-multihop` is not enforced.
+   */
+  readonly socketOptions?: TcpSocketOptions;
   /** Open listeners (default true). */
   readonly listen?: boolean;
   readonly connectRetrySec?: number;
@@ -118,46 +147,11 @@ interface Neighbor {
   readonly cfg: BgpNeighbor;
   readonly session: BgpSession;
   readonly received: Map<string, ReceivedRoute>;
+  /** Per-family counts of `received` and the inbound max-prefixes guards. */
+  readonly limiter: PrefixLimiter;
+  /** IP TTL of the session's packets. */
+  readonly ttl: number;
   pfxSent: number;
-}
-
-export interface NeighborSummary {
-  readonly neighbor: string;
-  readonly address: string;
-  readonly routingContext: string | undefined;
-  readonly description: string | undefined;
-  readonly version: 4;
-  readonly remoteAs: number;
-  readonly msgRcvd: number;
-  readonly msgSent: number;
-  readonly tblVer: number;
-  readonly inQ: number;
-  readonly outQ: number;
-  /** Milliseconds in the current up/down state. */
-  readonly upDownMs: number;
-  readonly state: string;
-  /** Prefixes received while Established, else undefined (the State column shows the state). */
-  readonly pfxRcd: number | undefined;
-  readonly pfxSent: number;
-}
-
-export interface SpeakerSummary {
-  readonly routerId: string;
-  readonly localAs: number;
-  readonly tableVersion: number;
-  readonly neighbors: readonly NeighborSummary[];
-}
-
-export interface NeighborDetail extends SessionView {
-  readonly neighbor: string;
-  readonly routingContext: string | undefined;
-  readonly updateSource: string | undefined;
-  readonly ebgpMultihop: number | undefined;
-  readonly configuredHoldSec: number;
-  readonly configuredKeepaliveSec: number;
-  readonly pfxRcd: number;
-  readonly pfxSent: number;
-  readonly tunnels: readonly string[];
 }
 
 export class BgpSpeaker {
@@ -182,15 +176,23 @@ export class BgpSpeaker {
       const p = parsePrefix(n);
       if (p) this.networks.push(p);
     }
+    const connector =
+      opts.connector ?? (opts.socketOptions ? ttlConnector(opts.socketOptions) : tcpConnector);
     for (const n of opts.bgp.neighbors) {
       const key = neighborKey(n);
       const families = familiesOf(n);
+      const ttl = sessionTtl({
+        localAs: opts.bgp.asn,
+        remoteAs: n.remoteAs,
+        ebgpMultihop: n.ebgpMultihop,
+      });
       const session = new BgpSession({
         cfg: {
           name: key,
           remoteAddress: n.address,
           port: opts.port ?? BGP_PORT,
           updateSource: n.updateSource,
+          ttl,
           open: {
             localAs: opts.bgp.asn,
             localBgpId: bgpId,
@@ -211,7 +213,7 @@ export class BgpSpeaker {
         clock: opts.clock,
         rng: opts.rng,
         log: opts.log,
-        connector: opts.connector ?? tcpConnector,
+        connector,
         events: {
           established: (s, local) => {
             this.onEstablished(key, s, local);
@@ -227,12 +229,23 @@ export class BgpSpeaker {
           },
         },
       });
-      this.neighbors.set(key, { key, cfg: n, session, received: new Map(), pfxSent: 0 });
+      this.neighbors.set(key, {
+        key,
+        cfg: n,
+        session,
+        received: new Map(),
+        limiter: new PrefixLimiter(n.maxPrefixes),
+        ttl,
+        pfxSent: 0,
+      });
     }
   }
 
   /** Open the listeners and start every neighbor that is not `shutdown`. */
   start(): void {
+    if (!this.opts.socketOptions && !this.opts.connector) {
+      this.log.warn('no socket options: BGP sessions use the kernel default TTL (ebgp-multihop)');
+    }
     if (this.opts.listen ?? true) {
       this.listeners = new BgpListeners({
         clock: this.clock,
@@ -295,7 +308,25 @@ export class BgpSpeaker {
       conn.destroy();
       return;
     }
+    if (this.opts.socketOptions) {
+      try {
+        applyTtl(c.socket, match.ttl, this.opts.socketOptions);
+      } catch (e) {
+        this.log.warn({ neighbor: match.key, err: (e as Error).message }, 'cannot set the TTL');
+      }
+    }
     match.session.accept(conn);
+  }
+
+  /**
+   * `clear ip bgp NEIGHBOR`: restart a neighbor that was stopped by a limit (max-prefixes); a
+   * running session is left alone. False when there is no such neighbor or it is `shutdown`.
+   */
+  clearNeighbor(neighbor: string): boolean {
+    const n = this.neighbors.get(neighbor);
+    if (!n || n.cfg.shutdown) return false;
+    if (n.session.stoppedFor !== undefined) n.session.start();
+    return true;
   }
 
   /** Routes received from a neighbor (key from {@link neighborKey}). */
@@ -376,7 +407,7 @@ export class BgpSpeaker {
           inQ: v.inQ,
           outQ: v.outQ,
           upDownMs: now - v.sinceMs,
-          state: n.cfg.shutdown && v.state === 'Idle' ? 'Idle (Admin)' : v.state,
+          state: stateText(n, v.state),
           pfxRcd: v.state === 'Established' ? n.received.size : undefined,
           pfxSent: n.pfxSent,
         };
@@ -391,6 +422,8 @@ export class BgpSpeaker {
       routingContext: n.cfg.routingContext,
       updateSource: n.cfg.updateSource,
       ebgpMultihop: n.cfg.ebgpMultihop,
+      ttl: n.ttl,
+      maxPrefixes: n.cfg.maxPrefixes,
       configuredHoldSec: n.cfg.timers.holdSec,
       configuredKeepaliveSec: n.cfg.timers.keepaliveSec,
       pfxRcd: n.received.size,
@@ -439,6 +472,7 @@ export class BgpSpeaker {
     n.pfxSent = 0;
     const withdrawn = [...n.received.values()].map((r) => r.prefix);
     n.received.clear();
+    n.limiter.reset();
     if (withdrawn.length > 0) this.tableVersion += 1;
     for (const fn of this.stateListeners) fn(key, false, reason);
     this.emit(n, [], withdrawn);
@@ -463,7 +497,12 @@ export class BgpSpeaker {
     const withdrawn: Prefix[] = [];
     const announced: ReceivedRoute[] = [];
     const drop = (p: Prefix): void => {
-      if (n.received.delete(routeKey(p))) withdrawn.push(p);
+      const k = routeKey(p);
+      const had = n.received.get(k);
+      if (!had) return;
+      n.received.delete(k);
+      n.limiter.add(had.family, -1);
+      withdrawn.push(p);
     };
     if (r.kind === 'treat-as-withdraw') {
       for (const p of r.withdrawn) drop(p);
@@ -511,11 +550,55 @@ export class BgpSpeaker {
         for (const a of announced) drop(a.prefix);
         announced.length = 0;
       }
-      for (const a of announced) n.received.set(routeKey(a.prefix), a);
+      const added: ReceivedRoute[] = [];
+      for (const a of announced) {
+        const k = routeKey(a.prefix);
+        if (!n.received.has(k)) {
+          n.limiter.add(a.family);
+          added.push(a);
+        }
+        n.received.set(k, a);
+      }
+      if (this.checkMaxPrefixes(n, announced)) {
+        // Torn down: what this UPDATE added was never published; the rest is withdrawn when the
+        // session goes down (onDown), right after this UPDATE.
+        for (const a of added) {
+          n.received.delete(routeKey(a.prefix));
+          n.limiter.add(a.family, -1);
+        }
+        announced.length = 0;
+      }
     }
     if (announced.length === 0 && withdrawn.length === 0) return;
     this.tableVersion += 1;
     this.emit(n, announced, withdrawn);
+  }
+
+  /** Inbound max-prefixes after an UPDATE; true when the session is being torn down. */
+  private checkMaxPrefixes(n: Neighbor, announced: readonly ReceivedRoute[]): boolean {
+    if (!n.limiter.policy || announced.length === 0) return false;
+    const families = new Set(announced.map((a) => a.family));
+    for (const { family, event } of n.limiter.check(families)) {
+      if (this.onMaxPrefixEvent(n, family, event)) return true;
+    }
+    return false;
+  }
+
+  private onMaxPrefixEvent(n: Neighbor, family: FamilyName, e: MaxPrefixEvent): boolean {
+    const fields = { neighbor: n.key, family, count: e.count, limit: e.limit };
+    if (e.kind === 'threshold') {
+      this.log.warn(fields, 'maximum prefixes threshold reached');
+      return false;
+    }
+    this.log.warn({ ...fields, action: e.action }, MAX_PREFIXES_EXCEEDED);
+    if (e.action === 'warn') return false;
+    const { afi, safi } = familyAfiSafi(family);
+    n.session.stopFor(
+      MAX_PREFIXES_EXCEEDED,
+      maxPrefixesNotification(afi, safi, e.limit),
+      n.limiter.policy?.restartSec,
+    );
+    return true;
   }
 
   private emit(n: Neighbor, announced: ReceivedRoute[], withdrawn: Prefix[]): void {
@@ -527,6 +610,14 @@ export class BgpSpeaker {
     };
     for (const fn of this.routeListeners) fn(e);
   }
+}
+
+/** The State column: Catalyst's "Idle (Admin)" and "Idle (PfxCt)" for stopped neighbors. */
+function stateText(n: Neighbor, state: string): string {
+  if (state !== 'Idle') return state;
+  if (n.cfg.shutdown) return 'Idle (Admin)';
+  if (n.session.stoppedFor === MAX_PREFIXES_EXCEEDED) return 'Idle (PfxCt)';
+  return state;
 }
 
 /** "10.20.0.0/16 via 169.254.21.2 path 65515 i" style text for logs and tests. */

@@ -3,13 +3,18 @@
  * connections bound to the `update-source`, listeners on port 179 and the matching of incoming
  * connections to neighbors.
  *
- * TTL: node:net has no IP_TTL for TCP sockets, so every connection leaves with the kernel default
- * (64). That is what `ebgp-multihop` needs; for single-hop eBGP it means we do not send TTL 1 and
- * do not check that the peer is directly connected (peers do not require TTL 1 unless GTSM /
- * ttl-security is configured on their side). TTL 1 / GTSM (RFC 5082) needs a small native helper
- * and is a later item.
+ * TTL (`ebgp-multihop`): node:net cannot set IP_TTL on TCP sockets, so the socket options come
+ * through the {@link TcpSocketOptions} port (the native addon's sockopt.cc, injected by the
+ * composition root; BGP never loads the addon itself). {@link sessionTtl} picks the value the way
+ * FRR and Catalyst do: eBGP sends with TTL 1 (directly connected) unless `ebgp-multihop N` says N,
+ * iBGP with 255. Outgoing connections get it before the SYN leaves ({@link ttlConnector} opens the
+ * socket natively, binds it to the update-source, sets the TTL and hands the fd to
+ * `new net.Socket({ fd })`); accepted ones as soon as they are matched to a neighbor (the SYN-ACK
+ * still leaves with the listener's default, everything after it with the neighbor's TTL). Without
+ * the port ({@link tcpConnector}) connections use the kernel default (64).
  */
-import { connect as netConnect, createServer, isIPv4, type Server, type Socket } from 'node:net';
+import { closeSync } from 'node:fs';
+import { createServer, isIPv4, Socket, type Server } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Clock, Timer } from '../../lib/clock.js';
 import type { Logger } from '../../lib/log.js';
@@ -202,6 +207,60 @@ export interface ConnectRequest {
   readonly port: number;
   /** `update-source`: bind the local end to this address. */
   readonly localAddress: string | undefined;
+  /** IP TTL / hop limit of every packet of the connection, SYN included ({@link sessionTtl}). */
+  readonly ttl: number;
+}
+
+/** FRR's MAXTTL: what FRR (and Catalyst) send iBGP with. */
+export const IBGP_TTL = 255;
+/** Directly connected eBGP: TTL 1, so a peer that is not on a connected network is unreachable. */
+export const EBGP_DEFAULT_TTL = 1;
+
+/**
+ * TTL of a session's packets, as FRR (`peer->ttl`) and Catalyst choose it: iBGP 255; eBGP the
+ * `ebgp-multihop` value, else 1 (the single-hop check is then the network's: a TTL-1 packet
+ * does not cross a router).
+ */
+export function sessionTtl(n: {
+  readonly localAs: number;
+  readonly remoteAs: number;
+  readonly ebgpMultihop: number | undefined;
+}): number {
+  if (n.localAs === n.remoteAs) return IBGP_TTL;
+  return n.ebgpMultihop ?? EBGP_DEFAULT_TTL;
+}
+
+/**
+ * Socket options node:net lacks, implemented by the native addon (native/src/sockopt.cc) and
+ * injected by the composition root.
+ */
+export interface TcpSocketOptions {
+  /**
+   * A new unconnected, non-blocking TCP socket bound to `localAddress` (port 0; a wildcard address
+   * picks the family) that already sends with `ttl`. Returns the fd; throws on failure.
+   */
+  openTcpSocket(localAddress: string, ttl: number): number;
+  /** IP_TTL (IPv4) / IPV6_UNICAST_HOPS (IPv6, plus IP_TTL for IPv4-mapped peers). */
+  setTtl(fd: number, ttl: number): void;
+}
+
+/** The fd under a node:net socket (Linux TCPWrap exposes it), or undefined for other streams. */
+export function socketFd(sock: Duplex): number | undefined {
+  if (!(sock instanceof Socket)) return undefined;
+  const handle = (sock as unknown as { _handle?: { fd?: unknown } })._handle;
+  const fd = handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : undefined;
+}
+
+/**
+ * Set the TTL of an accepted connection. False (nothing done) for streams without an fd (the
+ * in-memory pairs of unit tests); throws when the kernel refuses.
+ */
+export function applyTtl(sock: Duplex, ttl: number, opts: TcpSocketOptions): boolean {
+  const fd = socketFd(sock);
+  if (fd === undefined) return false;
+  opts.setTtl(fd, ttl);
+  return true;
 }
 
 export interface PendingConnect {
@@ -215,15 +274,14 @@ export type Connector = (
   cb: (err: Error | undefined, socket: Duplex | undefined, local: string | undefined) => void,
 ) => PendingConnect;
 
-/** The real connector: node:net bound to the update-source (kernel default TTL, see header). */
-export const tcpConnector: Connector = (req, cb) => {
+/** Connect `sock` (fresh, or wrapping an unconnected fd) and report once. */
+function dial(
+  sock: Socket,
+  req: ConnectRequest,
+  bindLocal: boolean,
+  cb: ConnectCallback,
+): PendingConnect {
   let finished = false;
-  const sock: Socket = netConnect({
-    host: req.remoteAddress,
-    port: req.port,
-    family: isIPv4(req.remoteAddress) ? 4 : 6,
-    ...(req.localAddress !== undefined ? { localAddress: req.localAddress } : {}),
-  });
   sock.setNoDelay(true);
   const onError = (err: Error): void => {
     if (finished) return;
@@ -232,19 +290,65 @@ export const tcpConnector: Connector = (req, cb) => {
     cb(err, undefined, undefined);
   };
   sock.once('error', onError);
-  sock.once('connect', () => {
-    if (finished) return;
-    finished = true;
-    sock.off('error', onError);
-    cb(undefined, sock, normalizeAddress(sock.localAddress));
-  });
+  sock.connect(
+    {
+      host: req.remoteAddress,
+      port: req.port,
+      family: isIPv4(req.remoteAddress) ? 4 : 6,
+      ...(bindLocal && req.localAddress !== undefined ? { localAddress: req.localAddress } : {}),
+    },
+    () => {
+      if (finished) return;
+      finished = true;
+      sock.off('error', onError);
+      cb(undefined, sock, normalizeAddress(sock.localAddress));
+    },
+  );
   return {
     cancel: () => {
       finished = true;
       sock.destroy();
     },
   };
-};
+}
+
+type ConnectCallback = Parameters<Connector>[1];
+
+/** A connector without socket options: node:net bound to the update-source, kernel default TTL. */
+export const tcpConnector: Connector = (req, cb) => dial(new Socket(), req, true, cb);
+
+/**
+ * The real connector: the socket is opened and bound natively with the request's TTL, so the SYN
+ * already carries it, then wrapped by node:net and connected.
+ */
+export function ttlConnector(opts: TcpSocketOptions): Connector {
+  return (req, cb) => {
+    const local = req.localAddress ?? (isIPv4(req.remoteAddress) ? '0.0.0.0' : '::');
+    let fd: number;
+    try {
+      fd = opts.openTcpSocket(local, req.ttl);
+    } catch (e) {
+      // Report asynchronously, like a failed connect (the FSM is not re-entered from here).
+      let cancelled = false;
+      queueMicrotask(() => {
+        if (!cancelled) cb(e as Error, undefined, undefined);
+      });
+      return {
+        cancel: () => {
+          cancelled = true;
+        },
+      };
+    }
+    let sock: Socket;
+    try {
+      sock = new Socket({ fd });
+    } catch (e) {
+      closeSync(fd);
+      throw e;
+    }
+    return dial(sock, req, false, cb);
+  };
+}
 
 /** An accepted connection handed to the speaker for matching. */
 export interface IncomingConnection {

@@ -14,6 +14,7 @@ import {
   type SpeakerOptions,
 } from '../../../src/bgp/session/speaker.js';
 import { SpeakerRib } from '../../../src/bgp/session/rib-sync.js';
+import { nativeSocketOptions } from '../../unit/bgp/session/native-sockopts.js';
 
 const log = createLogger({ destination: process.stderr, pretty: false, level: 'debug' });
 let speaker: BgpSpeaker | undefined;
@@ -31,8 +32,11 @@ function handle(c: Cmd): unknown {
       const opts = c.opts as Omit<SpeakerOptions, 'clock' | 'rng' | 'log'>;
       // With `rib`, routes flow through Adj-RIB-In/Loc-RIB/Adj-RIB-Out (SpeakerRib).
       const useRib = c.rib === true;
+      // The native socket options (TTL per neighbor) as the composition root wires them; a test
+      // may turn them off with `nativeTtl: false`.
       const s = new BgpSpeaker({
         ...opts,
+        ...(c.nativeTtl === false ? {} : { socketOptions: nativeSocketOptions() }),
         clock: systemClock,
         rng: systemRng,
         log,
@@ -68,6 +72,8 @@ function handle(c: Cmd): unknown {
         : null;
     case 'summary':
       return speaker?.summary();
+    case 'clear':
+      return speaker?.clearNeighbor(String(c.neighbor));
     case 'details':
       return speaker?.neighborDetails().map((d) => ({ ...d, negotiated: undefined }));
     case 'negotiated':

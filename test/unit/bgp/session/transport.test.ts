@@ -104,7 +104,7 @@ describe('TCP transport on loopback', () => {
     expect(l.bound).toEqual(['127.0.0.1']);
     const client = await new Promise<BgpConnection>((resolve, reject) => {
       tcpConnector(
-        { remoteAddress: '127.0.0.1', port, localAddress: '127.0.0.2' },
+        { remoteAddress: '127.0.0.1', port, localAddress: '127.0.0.2', ttl: 64 },
         (err, s, local) => {
           if (err || !s) {
             reject(err ?? new Error('no socket'));
