@@ -26,6 +26,7 @@ import { IkeComponent } from './daemon/ike.js';
 import { FileOwnershipStore, type OwnershipStore } from './daemon/ownership.js';
 import { TunnelsComponent } from './daemon/tunnels.js';
 import { createNetlinkKernel, type NetlinkKernel } from './kernel/index.js';
+import { nativeTcpSocketOptions } from './kernel/tcp-sockopt.js';
 import { Routing } from './routing/index.js';
 import type { KernelPort } from './kernel/port.js';
 import { systemClock } from './lib/clock.js';
@@ -60,7 +61,13 @@ function buildComponents(
   });
   // BGP: speaker + RIB; best paths (ECMP) go to `routing`. Tunnel line protocol fans out to the
   // routing module and to the BGP sessions riding on the tunnel.
-  const bgp = new BgpComponent({ routing, logger, clock: systemClock, rng: systemRng });
+  const bgp = new BgpComponent({
+    routing,
+    logger,
+    clock: systemClock,
+    rng: systemRng,
+    socketOptions: nativeTcpSocketOptions(),
+  });
   const tunnels = new TunnelsComponent({
     kernel,
     logger,

@@ -1,10 +1,6 @@
 // Module registration: each concern adds its functions to `exports`.
 #include "nvad.h"
 
-namespace nvad {
-void InitSockopt(Napi::Env env, Napi::Object exports);  // sockopt.cc: TCP TTL for BGP
-}
-
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   nvad::InitOpenSslCheck(env, exports);
   nvad::InitTun(env, exports);

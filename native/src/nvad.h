@@ -10,4 +10,5 @@ void InitUdp(Napi::Env env, Napi::Object exports);           // udp.cc: batched 
 void InitEsp(Napi::Env env, Napi::Object exports);           // esp.cc: ESP fast path
 void InitNetlink(Napi::Env env, Napi::Object exports);       // netlink.cc: rtnetlink socket
 void InitDatapath(Napi::Env env, Napi::Object exports);      // datapath.cc: threads (via InitEsp)
+void InitSockopt(Napi::Env env, Napi::Object exports);       // sockopt.cc: TCP TTL for BGP
 }  // namespace nvad

@@ -50,6 +50,7 @@ import {
   type AdvertisedRoute,
   type Connector,
   type RouteSink,
+  type TcpSocketOptions,
   type TunnelRef,
 } from '../bgp/session/index.js';
 import { globalConnectedPrefixes } from '../routing/index.js';
@@ -91,6 +92,8 @@ export interface BgpComponentOptions {
   readonly listen?: boolean;
   readonly connectRetrySec?: number;
   readonly idleHoldSec?: number;
+  /** Per-socket TTL (ebgp-multihop) from the native addon; without it sockets keep TTL 64. */
+  readonly socketOptions?: TcpSocketOptions;
 }
 
 /** Prometheus registry as the metrics module takes it. */
@@ -359,6 +362,7 @@ export class BgpComponent implements Component {
       ...(o.listen !== undefined ? { listen: o.listen } : {}),
       ...(o.connectRetrySec !== undefined ? { connectRetrySec: o.connectRetrySec } : {}),
       ...(o.idleHoldSec !== undefined ? { idleHoldSec: o.idleHoldSec } : {}),
+      ...(o.socketOptions !== undefined ? { socketOptions: o.socketOptions } : {}),
     });
     const rib = new SpeakerRib({ speaker, bgp: config.bgp, clock: o.clock, log: o.logger });
     const gen = ++this.generation;

@@ -155,6 +155,22 @@ describeWithPrereqs(
       az2.addr('lo', '169.254.21.6/32');
       az1.route('169.254.21.1/32', 'via', '10.255.1.1', 'src', '169.254.21.2');
       az2.route('169.254.21.1/32', 'via', '10.255.2.1', 'src', '169.254.21.6');
+      // Count BGP packets from nvad by their TTL (ebgp-multihop 5; no router in between).
+      for (const ttl of ['5', '64']) {
+        az1.exec('iptables', [
+          '-w',
+          '-A',
+          'INPUT',
+          '-p',
+          'tcp',
+          '--dport',
+          '179',
+          '-m',
+          'ttl',
+          '--ttl-eq',
+          ttl,
+        ]);
+      }
       peers.push(startFrr(az1, frrConf('169.254.21.2')), startFrr(az2, frrConf('169.254.21.6')));
       const cfg = join(dir, 'nvad.yaml');
       writeFileSync(cfg, CONFIG);
@@ -213,6 +229,20 @@ describeWithPrereqs(
         expect(r.length).toBeGreaterThan(0);
       }
     }, 45_000);
+
+    it('sends BGP with the ebgp-multihop TTL (5), not the kernel default', () => {
+      const counts = az1
+        .exec('iptables', ['-w', '-L', 'INPUT', '-v', '-n', '-x'])
+        .split('\n')
+        .filter((l) => l.includes('TTL match TTL =='))
+        .map((l) => {
+          const f = l.trim().split(/\s+/);
+          return { ttl: /TTL == (\d+)/.exec(l)?.[1], packets: Number(f[0]) };
+        });
+      expect(counts.find((c) => c.ttl === '5')?.packets).toBeGreaterThan(5);
+      expect(counts.find((c) => c.ttl === '64')?.packets).toBe(0);
+      expect(nvad!.out).not.toContain('kernel default TTL');
+    });
 
     it('show ip route bgp lists the route with both next hops; show ip bgp PREFIX explains the choice', async () => {
       const r = await cli(['show', 'ip', 'route', 'bgp']);
