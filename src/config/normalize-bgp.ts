@@ -199,7 +199,14 @@ function neighbors(
       asOverride: n['as-override'] ?? false,
       allowasIn: n['allowas-in'] ?? 0,
       nextHopSelf: n['next-hop-self'] ?? false,
-      maxPrefixes: mp ? { limit: mp.limit, action: mp.action ?? 'teardown' } : undefined,
+      maxPrefixes: mp
+        ? {
+            limit: mp.limit,
+            action: mp.action ?? 'teardown',
+            thresholdPercent: mp.threshold,
+            restartSec: mp.restart,
+          }
+        : undefined,
       maxPrefixesOut: n['max-prefixes-out'],
       routingContext: ctx,
       timers: n.timers ? timers(n.timers, global, [...path, 'timers'], issues) : global,

@@ -117,7 +117,16 @@ function neighbor(n: BgpNeighbor, global: BgpTimers): Plain {
     'allowas-in': n.allowasIn > 0 ? n.allowasIn : undefined,
     'next-hop-self': n.nextHopSelf,
     'max-prefixes': n.maxPrefixes
-      ? { limit: n.maxPrefixes.limit, action: n.maxPrefixes.action }
+      ? {
+          limit: n.maxPrefixes.limit,
+          action: n.maxPrefixes.action,
+          ...(n.maxPrefixes.thresholdPercent !== undefined
+            ? { threshold: n.maxPrefixes.thresholdPercent }
+            : {}),
+          ...(n.maxPrefixes.restartSec !== undefined
+            ? { restart: `${n.maxPrefixes.restartSec}s` }
+            : {}),
+        }
       : undefined,
     'max-prefixes-out': n.maxPrefixesOut,
     'routing-context': n.routingContext,

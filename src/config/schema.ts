@@ -203,6 +203,8 @@ const maxPrefixes = z.preprocess(
   obj({
     limit: int(1, U32),
     action: oneOf(['warn', 'teardown'], 'action').optional(),
+    threshold: int(1, 100).optional(),
+    restart: duration().optional(),
   }),
 );
 

@@ -172,6 +172,10 @@ export type AddressFamily = 'ipv4-unicast' | 'ipv6-unicast';
 export interface MaxPrefixes {
   readonly limit: number;
   readonly action: 'warn' | 'teardown';
+  /** Warn once this share of the limit is reached (Catalyst threshold, default 75). */
+  readonly thresholdPercent?: number | undefined;
+  /** After a teardown, reconnect after this long (Catalyst `restart`); undefined: stay Idle. */
+  readonly restartSec?: number | undefined;
 }
 
 export interface BgpNeighbor {

@@ -16,9 +16,8 @@ export const DEFAULT_THRESHOLD_PERCENT = 75;
 export const MAX_PREFIXES_EXCEEDED = 'maximum prefixes exceeded';
 
 /**
- * The limit as the speaker applies it. `restartSec` is Catalyst's `restart M` (M minutes; undefined:
- * stay Idle until the session is restarted by configuration), `thresholdPercent` its threshold.
- * Neither is in the configuration schema yet, so both take their defaults from config.
+ * The limit as the speaker applies it. `restartSec` is Catalyst's `restart M` (undefined: stay
+ * Idle until the session is restarted by configuration), `thresholdPercent` its threshold.
  */
 export interface MaxPrefixPolicy extends MaxPrefixes {
   readonly restartSec?: number | undefined;

@@ -106,7 +106,7 @@ bgp:
   timers: { hold: 90 }
   neighbors:
     - { address: 192.0.2.9, remote-as: 65001, max-prefixes: 100, allowas-in: true, ebgp-multihop: true }
-    - { address: "2001:db8::9", remote-as: 65001, max-prefixes: { limit: 5, action: warn }, timers: { keepalive: 3s, hold: 9s } }
+    - { address: "2001:db8::9", remote-as: 65001, max-prefixes: { limit: 5, action: warn, threshold: 90, restart: 5m }, timers: { keepalive: 3s, hold: 9s } }
 `);
     const t = c.tunnels[0]!;
     expect(t).toMatchObject({
@@ -140,7 +140,7 @@ bgp:
       passive: false,
     });
     expect(b.neighbors[1]).toMatchObject({
-      maxPrefixes: { limit: 5, action: 'warn' },
+      maxPrefixes: { limit: 5, action: 'warn', thresholdPercent: 90, restartSec: 300 },
       timers: { keepaliveSec: 3, holdSec: 9 },
       addressFamilies: ['ipv6-unicast'],
     });
