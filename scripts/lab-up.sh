@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Bring up the foundation lab from a fresh clone (Debian 12, Node 20, as root):
+# Bring up the lab from a fresh clone (Debian 12, Node 20, as root): Design 1, two nvad NVAs in a
+# bow-tie with an active-active Azure gateway stand-in (strongSwan + FRR, both in scripts/deps.sh).
 #   installs the system packages (scripts/deps.sh), npm ci (builds the native addon), npm run build,
-#   then runs `nvad lab up`. Arguments go to `nvad lab up` (e.g. --name NAME).
+#   then runs `nvad lab up`. Arguments go to `nvad lab up` (e.g. --name NAME, --gateway nvad).
 # Stop it with: node bin/nvad.js lab down
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

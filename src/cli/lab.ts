@@ -1,26 +1,42 @@
 /**
- * `nvad lab up|status|down [--name NAME]`: a throwaway lab in network namespaces (src/lab/).
+ * `nvad lab up|status|down [--name NAME] [--gateway auto|strongswan|nvad]`: Design 1 as a
+ * throwaway lab in network namespaces (src/lab/).
  * Exit status: 0 done (status: lab healthy), 1 failure, 2 usage, 3 status of a lab that is not up.
  */
 import type { Clock, Timer } from '../lib/clock.js';
 import { currentInvocation } from '../lab/daemon.js';
 import { DEFAULT_LAB, LabError, labDown, labStatus, labUp, type LabContext } from '../lab/lab.js';
-import { currentHost } from '../lab/prereqs.js';
+import { currentHost, type GatewayChoice } from '../lab/prereqs.js';
+import { systemRng } from '../lib/rng.js';
 import { DEFAULT_LAB_ROOT } from '../lab/state.js';
 
-const USAGE = `usage: nvad lab up|status|down [--name NAME]
+const USAGE = `usage: nvad lab up|status|down [--name NAME] [--gateway auto|strongswan|nvad]
 
-  up       create the lab namespace(s), start nvad with a demo config, show its state
-  status   say what runs and show the daemon's state
-  down     stop nvad (SIGTERM) and remove everything the lab made
+  up       build Design 1 (two nvad NVAs in a bow-tie with an active-active Azure gateway
+           stand-in, a VM on each side), wait for tunnels, BGP and routes, then print
+           show crypto ikev2 sa, show ip bgp summary and a ping across
+  status   say what runs and the state of each nvad (exit 3 when not fully up)
+  down     stop every process the lab started and remove everything it made
 
-  --name NAME   lab name (lowercase letters and digits, default "${DEFAULT_LAB}"); namespaces are
-                called nvlab-NAME-<node>
-  State and logs: $NVAD_LAB_DIR/NAME (default ${DEFAULT_LAB_ROOT}/NAME). Needs root and iproute2.
+  --name NAME      lab name (lowercase letters and digits, default "${DEFAULT_LAB}"); namespaces
+                   are called nvlab-NAME-<node>
+  --gateway KIND   up only: the gateway stand-in. auto (default): strongSwan + FRR when
+                   installed, else nvad (responder, AS 65515, passive BGP); strongswan or nvad
+                   force one. With strongSwan + FRR the lab also runs a Route
+                   Server stand-in (FRR, AS 65515) that both NVAs peer with
+  State, configs, PSKs and logs: $NVAD_LAB_DIR/NAME (default ${DEFAULT_LAB_ROOT}/NAME).
+  Needs root, iproute2, iptables and iputils-ping; installs nothing itself.
 `;
+
+const GATEWAYS: readonly GatewayChoice[] = ['auto', 'strongswan', 'nvad'];
+
+function isGateway(v: string): v is GatewayChoice {
+  return (GATEWAYS as readonly string[]).includes(v);
+}
 
 export async function main(argv: string[]): Promise<number> {
   let lab = DEFAULT_LAB;
+  let gateway: GatewayChoice = 'auto';
   let action: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -33,6 +49,12 @@ export async function main(argv: string[]): Promise<number> {
       lab = v;
     } else if (arg?.startsWith('--name=')) {
       lab = arg.slice('--name='.length);
+    } else if (arg === '--gateway' || arg?.startsWith('--gateway=')) {
+      const v = arg === '--gateway' ? argv[++i] : arg.slice('--gateway='.length);
+      if (v === undefined || !isGateway(v)) {
+        return usage(`--gateway needs one of ${GATEWAYS.join(', ')}`);
+      }
+      gateway = v;
     } else if (action === undefined && arg !== undefined && !arg.startsWith('-')) {
       action = arg;
     } else {
@@ -42,6 +64,8 @@ export async function main(argv: string[]): Promise<number> {
   const ctx: LabContext = {
     lab,
     clock: cliClock,
+    rng: systemRng,
+    gateway,
     host: currentHost(),
     nvad: currentInvocation(),
     env: process.env,

@@ -7,7 +7,6 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { basename, relative } from 'node:path';
 import type { Clock } from '../lib/clock.js';
-import { runCommand, type CommandResult } from './exec.js';
 import { netnsPids, pidInNetns } from './netns.js';
 
 /** How to run this same nvad: `node [execArgv] entry <args>`. */
@@ -60,26 +59,6 @@ export function startDaemon(
   } finally {
     closeSync(fd);
   }
-}
-
-/** Run an nvad subcommand (e.g. show) inside the namespace. */
-export function runNvadIn(
-  inv: NvadInvocation,
-  netns: string,
-  args: readonly string[],
-): Promise<CommandResult> {
-  return runCommand('ip', ['netns', 'exec', netns, ...nvadArgs(inv, args)], { timeoutMs: 15_000 });
-}
-
-const PROBE = `fetch(process.argv[1], { signal: AbortSignal.timeout(2000) })
-  .then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`;
-
-/** True when GET `url` inside the namespace answers 2xx. */
-export async function apiAnswers(netns: string, url: string): Promise<boolean> {
-  const r = await runCommand('ip', ['netns', 'exec', netns, process.execPath, '-e', PROBE, url], {
-    timeoutMs: 5_000,
-  });
-  return r.code === 0;
 }
 
 /** True when the process exists and is not a zombie. */
