@@ -4,17 +4,17 @@
  * ../shared/docs/container-build.md). The container runs in a test network namespace with the caps
  * the README documents; the test checks the API answers and that `podman stop` (SIGTERM) ends the
  * daemon with exit code 0 and removes the loopback address it added.
- * Needs root, podman, runc, debootstrap (scripts/deps.sh).
+ * Needs root, podman, runc, debootstrap (scripts/deps.sh). The image is built by image.ts, under a
+ * lock shared with the other container test files (design2-container.test.ts).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildImage, podmanEnv as sharedPodmanEnv } from './image.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const SHARED = process.env.NVAD_SHARED_DIR ?? resolve(ROOT, '../shared');
-const TOOLS = join(SHARED, 'tools/container');
 const IMAGE = 'localhost/nvad:test';
 const NS = `nvct${process.pid}`;
 const NAME = `nvct${process.pid}`;
@@ -80,11 +80,6 @@ async function waitFor<T>(
   }
 }
 
-async function imageId(): Promise<string> {
-  const r = await run('podman', ['image', 'inspect', '--format', '{{.Id}}', IMAGE]);
-  return r.code === 0 ? r.stdout.trim() : '';
-}
-
 async function loAddresses(): Promise<string> {
   return must('ip', ['-n', NS, '-o', 'addr', 'show', 'dev', 'lo']);
 }
@@ -92,39 +87,10 @@ async function loAddresses(): Promise<string> {
 describe('container image', () => {
   beforeAll(async () => {
     expect(process.getuid?.()).toBe(0);
-    if (!existsSync(join(TOOLS, 'make-base-image.sh'))) {
-      throw new Error(
-        `${TOOLS}/make-base-image.sh not found: the shared/ folder must sit beside the repository (or set NVAD_SHARED_DIR)`,
-      );
-    }
-    // the same containers.conf the base-image script uses (runc, ulimits within this host's limits)
-    const conf = await must('bash', [
-      '-c',
-      `. "${TOOLS}/podman-env.sh" && printf %s "$CONTAINERS_CONF"`,
-    ]);
-    podmanEnv = { ...process.env, CONTAINERS_CONF: conf };
-    await must('bash', [join(TOOLS, 'make-base-image.sh')], 15 * 60_000);
-    const before = await imageId();
-    await must(
-      'podman',
-      [
-        'build',
-        '--pull=never',
-        '--network',
-        'host',
-        '--build-arg',
-        'NODE_IMAGE=docker.io/library/node:20-bookworm-slim',
-        '-t',
-        IMAGE,
-        '.',
-      ],
-      20 * 60_000,
-    );
-    // Keep storage from growing run after run: drop the image this build replaced and the build
-    // stage's layers (labelled in the Dockerfile); the apt layers and the base image stay cached.
-    const after = await imageId();
-    if (before !== '' && before !== after) await run('podman', ['rmi', before]);
-    await run('podman', ['image', 'prune', '--force', '--filter', 'label=org.nvad.stage=build']);
+    // base image, build, drop the replaced image, prune the build stage: image.ts, under the lock
+    // the other container test files share
+    await buildImage(IMAGE);
+    podmanEnv = sharedPodmanEnv();
     await must('ip', ['netns', 'add', NS]);
     await must('ip', ['-n', NS, 'link', 'set', 'lo', 'up']);
     writeFileSync(
