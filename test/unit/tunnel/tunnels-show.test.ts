@@ -2,9 +2,8 @@
  * `show crypto ipsec sa`: DTO mapping from the tunnels view, the Catalyst text layout, transform
  * words, and the documented JSON contract (docs/show-json.md, `<!-- contract: crypto ipsec sa -->`).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { documentedFields, fieldPaths } from '../../support/json-contract.js';
 import {
   TUNNELS_SA_VIEW,
   catalystTransform,
@@ -59,33 +58,6 @@ function ctxWith(query: TunnelSaQuery) {
   const { ctx, views } = fakeContext();
   views.provide(TUNNELS_SA_VIEW, query);
   return ctx;
-}
-
-const DOC = readFileSync(join(import.meta.dirname, '../../../docs/show-json.md'), 'utf8');
-
-function documented(name: string): string[] {
-  const start = DOC.indexOf(`<!-- contract: ${name} -->`);
-  const fields: string[] = [];
-  for (const line of DOC.slice(start).split('\n').slice(1)) {
-    if (line.trim() === '') {
-      if (fields.length > 0) break;
-      continue;
-    }
-    const m = /^\|\s*`([^`]+)`\s*\|/.exec(line);
-    if (m?.[1] !== undefined) fields.push(m[1]);
-  }
-  return fields.sort();
-}
-
-function paths(value: unknown, prefix = ''): string[] {
-  if (Array.isArray(value)) return [...new Set(value.flatMap((v) => paths(v, `${prefix}[]`)))];
-  if (value !== null && typeof value === 'object') {
-    return Object.entries(value).flatMap(([k, v]) => {
-      const p = prefix === '' ? k : `${prefix}.${k}`;
-      return [p, ...paths(v, p)];
-    });
-  }
-  return [];
 }
 
 describe('show crypto ipsec sa', () => {
@@ -188,9 +160,6 @@ describe('show crypto ipsec sa', () => {
       unattributedDrops: () => ({}),
     });
     const dto = await showCryptoIpsecSa.collect(ctx, []);
-    const fields = paths(dto)
-      .filter((p) => !p.endsWith('[]'))
-      .sort();
-    expect(fields).toEqual(documented('crypto ipsec sa'));
+    expect(fieldPaths([dto])).toEqual(documentedFields('crypto ipsec sa'));
   });
 });

@@ -2,9 +2,8 @@
  * `show crypto ikev2 sa [detail]` and `show crypto session`: Catalyst layout from a fixed IKE view,
  * argument checking, and the documented JSON contracts in docs/show-json.md.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { documentedFields, fieldPaths } from '../../../support/json-contract.js';
 import type { IkeSaSnapshot } from '../../../../src/ike/index.js';
 import {
   IKE_SA_VIEW,
@@ -86,33 +85,6 @@ function ctxWith(sas: IkeSaSnapshot[]) {
   return ctx;
 }
 
-const DOC = readFileSync(join(import.meta.dirname, '../../../../docs/show-json.md'), 'utf8');
-
-function documented(name: string): string[] {
-  const start = DOC.indexOf(`<!-- contract: ${name} -->`);
-  const fields: string[] = [];
-  for (const line of DOC.slice(start).split('\n').slice(1)) {
-    if (line.trim() === '') {
-      if (fields.length > 0) break;
-      continue;
-    }
-    const m = /^\|\s*`([^`]+)`\s*\|/.exec(line);
-    if (m?.[1] !== undefined) fields.push(m[1]);
-  }
-  return fields.sort();
-}
-
-function paths(value: unknown, prefix = ''): string[] {
-  if (Array.isArray(value)) return [...new Set(value.flatMap((v) => paths(v, `${prefix}[]`)))];
-  if (value !== null && typeof value === 'object') {
-    return Object.entries(value).flatMap(([k, v]) => {
-      const p = prefix === '' ? k : `${prefix}.${k}`;
-      return [p, ...paths(v, p)];
-    });
-  }
-  return [];
-}
-
 describe('show crypto ikev2 sa', () => {
   it('renders the Catalyst layout', async () => {
     const dto = await showCryptoIkev2Sa.collect(ctxWith([SA]), []);
@@ -154,7 +126,7 @@ describe('show crypto ikev2 sa', () => {
 
   it('JSON matches the documented contract', async () => {
     const dto = await showCryptoIkev2Sa.collect(ctxWith([SA]), []);
-    expect(paths(dto).sort()).toEqual(documented('crypto ikev2 sa'));
+    expect(fieldPaths([dto])).toEqual(documentedFields('crypto ikev2 sa'));
     expect(dto.sas[0]).toMatchObject({ dhGroup: 2, integrity: 'SHA96', remoteId: '198.51.100.2' });
   });
 });
@@ -197,7 +169,7 @@ describe('show crypto session', () => {
 
   it('JSON matches the documented contract', async () => {
     const dto: CryptoSessionDto = await showCryptoSession.collect(ctxWith([SA]), []);
-    expect(paths(dto).sort()).toEqual(documented('crypto session'));
+    expect(fieldPaths([dto])).toEqual(documentedFields('crypto session'));
     expect(dto.sessions[1]?.ivrf).toBe('outside-two');
   });
 

@@ -1,7 +1,6 @@
 /** `show ip bgp summary`, `show ip bgp [PREFIX]`, `show ip bgp neighbors …`: collect + render. */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { documentedFields, fieldPaths } from '../../../support/json-contract.js';
 import { resolveShow, ShowError, type ShowCommand } from '../../../../src/mgmt/show/registry.js';
 import {
   BGP_VIEW,
@@ -275,52 +274,18 @@ describe('show ip bgp neighbors', () => {
 
 // ---- docs/show-json.md contracts ----
 
-const DOC = readFileSync(join(import.meta.dirname, '../../../../docs/show-json.md'), 'utf8');
-
-/** Field paths of one `<!-- contract: NAME -->` table. */
-function documented(name: string): string[] {
-  const start = DOC.indexOf(`<!-- contract: ${name} -->`);
-  if (start < 0) throw new Error(`no contract ${name} in docs/show-json.md`);
-  const fields: string[] = [];
-  for (const line of DOC.slice(start).split('\n').slice(1)) {
-    if (line.trim() === '') {
-      if (fields.length > 0) break;
-      continue;
-    }
-    const m = /^\|\s*`([^`]+)`\s*\|/.exec(line);
-    if (m?.[1] !== undefined) fields.push(m[1]);
-  }
-  return fields.sort();
-}
-
-function paths(value: unknown, prefix = ''): string[] {
-  if (Array.isArray(value))
-    return [...new Set(value.flatMap((v: unknown) => paths(v, `${prefix}[]`)))];
-  if (value !== null && typeof value === 'object') {
-    return Object.entries(value).flatMap(([k, v]) => {
-      const p = prefix === '' ? k : `${prefix}.${k}`;
-      return [p, ...paths(v, p)];
-    });
-  }
-  return [];
-}
-
-function fieldsOf(...values: unknown[]): string[] {
-  return [...new Set(values.flatMap((v) => paths(v)))].filter((p) => !p.endsWith('[]')).sort();
-}
-
 describe('BGP show JSON contracts (docs/show-json.md)', () => {
   it.each(['ip bgp summary', 'ip bgp'])(
     'show %s DTO matches the documented fields',
     async (name) => {
       const { dto } = await show(name);
-      expect(fieldsOf(dto)).toEqual(documented(name));
+      expect(fieldPaths([dto])).toEqual(documentedFields(name));
     },
   );
 
   it('show ip bgp neighbors (detail and route modes together) matches the documented fields', async () => {
     const detail = await show('ip bgp neighbors');
     const routes = await show('ip bgp neighbors 169.254.21.2 received-routes');
-    expect(fieldsOf(detail.dto, routes.dto)).toEqual(documented('ip bgp neighbors'));
+    expect(fieldPaths([detail.dto, routes.dto])).toEqual(documentedFields('ip bgp neighbors'));
   });
 });

@@ -2,9 +2,8 @@
  * The JSON contracts in docs/show-json.md are stable: this test extracts each documented field list
  * and checks it against what the code produces, so a renamed, added or removed field shows up here.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { documentedFields, fieldPaths } from '../../../support/json-contract.js';
 import { diffConfig } from '../../../../src/config/index.js';
 import { silentLogger } from '../../../../src/lib/log.js';
 import { createDaemonMetrics } from '../../../../src/mgmt/api/metrics.js';
@@ -18,46 +17,6 @@ import { testConfig } from '../../daemon/config-fixture.js';
 import { MemoryKernel } from '../../daemon/fake-kernel.js';
 import { fakeContext } from './fake-context.js';
 
-const DOC = readFileSync(join(import.meta.dirname, '../../../../docs/show-json.md'), 'utf8');
-
-/** Field paths of one `<!-- contract: NAME -->` table. */
-function documented(name: string): string[] {
-  const start = DOC.indexOf(`<!-- contract: ${name} -->`);
-  if (start < 0) throw new Error(`no contract ${name} in docs/show-json.md`);
-  const fields: string[] = [];
-  for (const line of DOC.slice(start).split('\n').slice(1)) {
-    if (line.trim() === '') {
-      if (fields.length > 0) break;
-      continue;
-    }
-    const m = /^\|\s*`([^`]+)`\s*\|/.exec(line);
-    if (m?.[1] !== undefined) fields.push(m[1]);
-  }
-  return fields.sort();
-}
-
-/** Every field path of a JSON value ("a", "a[]", "a[].b"); arrays are described by their items. */
-function paths(value: unknown, prefix = ''): string[] {
-  if (Array.isArray(value)) {
-    expect(value.length, `sample for ${prefix} must not be empty`).toBeGreaterThan(0);
-    const items = value.flatMap((v: unknown) => paths(v, `${prefix}[]`));
-    return [...new Set(items)];
-  }
-  if (value !== null && typeof value === 'object') {
-    return Object.entries(value).flatMap(([k, v]) => {
-      const p = prefix === '' ? k : prefix.endsWith('[]') ? `${prefix}.${k}` : `${prefix}.${k}`;
-      return [p, ...paths(v, p)];
-    });
-  }
-  return [];
-}
-
-function fieldsOf(value: unknown): string[] {
-  return paths(value)
-    .filter((p) => !p.endsWith('[]'))
-    .sort();
-}
-
 function byName(name: string): ShowCommand {
   const c = SHOW_COMMANDS.find((x) => x.name === name);
   if (!c) throw new Error(name);
@@ -70,12 +29,12 @@ describe('docs/show-json.md contracts', () => {
     async (name) => {
       const { ctx } = fakeContext();
       const dto = await byName(name).collect(ctx, []);
-      expect(fieldsOf(dto)).toEqual(documented(name));
+      expect(fieldPaths([dto], { needItems: true })).toEqual(documentedFields(name));
     },
   );
 
   it('every registered show command is documented', () => {
-    for (const c of SHOW_COMMANDS) expect(DOC).toContain(`<!-- contract: ${c.name} -->`);
+    for (const c of SHOW_COMMANDS) expect(documentedFields(c.name).length).toBeGreaterThan(0);
   });
 
   describe('API bodies', () => {
@@ -106,15 +65,15 @@ describe('docs/show-json.md contracts', () => {
     });
 
     it('GET /v1/status matches the status contract', async () => {
-      expect(fieldsOf(await (await fetch(`${base}/v1/status`)).json())).toEqual(
-        documented('status'),
-      );
+      expect(
+        fieldPaths([await (await fetch(`${base}/v1/status`)).json()], { needItems: true }),
+      ).toEqual(documentedFields('status'));
     });
 
     it('error bodies match the error contract', async () => {
-      expect(fieldsOf(await (await fetch(`${base}/v1/nothing`)).json())).toEqual(
-        documented('error'),
-      );
+      expect(
+        fieldPaths([await (await fetch(`${base}/v1/nothing`)).json()], { needItems: true }),
+      ).toEqual(documentedFields('error'));
     });
 
     it('GET /v1/show matches the show-list contract', async () => {
@@ -139,7 +98,7 @@ describe('docs/show-json.md contracts', () => {
       const a = await server.start();
       try {
         const body = await (await fetch(`http://127.0.0.1:${a.port}/v1/show`)).json();
-        expect(fieldsOf(body)).toEqual(documented('show-list'));
+        expect(fieldPaths([body], { needItems: true })).toEqual(documentedFields('show-list'));
       } finally {
         await server.close();
       }
