@@ -73,6 +73,12 @@ export interface CharonOptions {
   readonly keylog?: boolean;
   /** Milliseconds to wait for the vici socket; default 5000. */
   readonly startTimeoutMs?: number;
+  /** `charon.retransmit_*` (default tries 3, timeout 1.0 s, base 1.8): bounds DPD detection. */
+  readonly retransmit?: {
+    readonly tries: number;
+    readonly timeout: number;
+    readonly base?: number;
+  };
 }
 
 export interface ChildSaInfo {
@@ -294,7 +300,15 @@ export function parseListSas(text: string): IkeSaInfo[] {
 }
 
 /** strongswan.conf for one charon in `dir`. */
-export function strongswanConf(dir: string, deadTable220: boolean, keylog: boolean): string {
+export function strongswanConf(
+  dir: string,
+  deadTable220: boolean,
+  keylog: boolean,
+  retransmit: { readonly tries: number; readonly timeout: number; readonly base?: number } = {
+    tries: 3,
+    timeout: 1.0,
+  },
+): string {
   const log = (name: string, file: string, levels: string): string =>
     `    ${name} {\n      path = ${join(dir, file)}\n      time_format = %H:%M:%S\n` +
     `      ike_name = yes\n${levels
@@ -306,9 +320,9 @@ export function strongswanConf(dir: string, deadTable220: boolean, keylog: boole
   load_modular = no
   load = ${PLUGINS}
   install_virtual_ip = no
-  retransmit_tries = 3
-  retransmit_timeout = 1.0
-  plugins {
+  retransmit_tries = ${String(retransmit.tries)}
+  retransmit_timeout = ${String(retransmit.timeout)}
+${retransmit.base !== undefined ? `  retransmit_base = ${String(retransmit.base)}\n` : ''}  plugins {
     vici {
       socket = unix://${join(dir, 'charon.vici')}
     }
@@ -430,7 +444,12 @@ export class Charon {
     mkdirSync(varrun, { recursive: true });
     writeFileSync(
       join(this.dir, 'strongswan.conf'),
-      strongswanConf(this.dir, options.deadTable220 ?? true, options.keylog ?? false),
+      strongswanConf(
+        this.dir,
+        options.deadTable220 ?? true,
+        options.keylog ?? false,
+        options.retransmit,
+      ),
     );
     const swanctl = join(this.dir, 'swanctl.conf');
     writeFileSync(swanctl, swanctlConf(this.conns), { mode: 0o600 });

@@ -2,7 +2,8 @@
  * The Azure active-active VPN gateway stand-in (test/support/azure) proven on its own, with a
  * strongSwan + BIRD NVA stand-in in the NVA slot (as /work/shared/docs/peers-in-netns.md did):
  * both tunnels up through the 1:1 NAT (NAT-T, identity = public IP), BGP Established on both
- * gateway instances (FRR on instance 0, BIRD on instance 1) and on both Route Server speakers,
+ * gateway instances (FRR on instance 0, BIRD on instance 1) and on both Route Server speakers
+ * (from the NVA's inside NIC; speaker 0 programs the VNet router's table from what it learns),
  * the Azure VM pings a VM behind the NVA, and teardown leaves no namespace or process behind.
  * Needs root, strongSwan (charon, swanctl), FRR, BIRD, iptables.
  */
@@ -91,19 +92,29 @@ describe('Azure gateway stand-in with a strongSwan + BIRD NVA', () => {
       'the Azure VNet from both gateway instances',
       () => {
         const r = nva!.bird.birdc('show route 10.20.0.0/16 all');
-        return r.includes('169.254.21.2') && r.includes('169.254.22.2') && r;
+        return r.includes('169.254.21.2') && r.includes('169.254.21.6') && r;
       },
       20_000,
     );
     expect(routes).toMatch(/169\.254\.21\.2/);
-    expect(routes).toMatch(/169\.254\.22\.2/);
+    expect(routes).toMatch(/169\.254\.21\.6/);
     expect(routes).toMatch(/65515/);
     // Gateway 0 (FRR/zebra) installed the NVA's VNet prefix into the tunnel.
     await waitFor(
       'gw0 route to the VNet',
-      () => s.gateways[0]!.ns.ip('route', 'show', '10.0.0.0/16').includes('ipsec0'),
+      () => s.gateways[0]!.ns.ip('route', 'show', '10.10.0.0/16').includes('ipsec0'),
       10_000,
     );
+    // The VNet router follows the Route Server: the Azure VNet via the NVA's inside NIC.
+    const udr = await waitFor(
+      'the VNet router route from the Route Server',
+      () => {
+        const r = s.router.ip('route', 'show', '10.20.0.0/16');
+        return r.includes(`via ${s.plan.nvas[0]!.insideIp}`) && r;
+      },
+      20_000,
+    );
+    expect(udr).toMatch(/proto bird/);
   });
 
   it('lets the Azure VM ping a VM behind the NVA (through tunnel 0 and the VNet router)', async () => {

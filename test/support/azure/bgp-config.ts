@@ -71,14 +71,19 @@ ${peers}
 `;
 }
 
-/** BIRD 2 config for Route Server stand-in speaker at `ip`. */
-export function routeServerBirdConf(plan: StandinPlan, ip: string): string {
+/**
+ * BIRD 2 config for Route Server stand-in speaker at `ip` (peers with every NVA's inside NIC).
+ * With `programVnet` (speaker 0, which runs in the VNet router's namespace) it also writes what
+ * it learns into the router's table, ECMP across NVAs (`merge paths`), as Azure programs
+ * Route-Server-learned routes into the VNet: an NVA that withdraws stops receiving VNet traffic.
+ */
+export function routeServerBirdConf(plan: StandinPlan, ip: string, programVnet = false): string {
   const statics = plan.vnetPrefixes.map((p) => `  route ${p} unreachable;`).join('\n');
   const peers = plan.nvas
     .map(
       (n) => `protocol bgp nva${n.index} {
   local ${ip} as ${plan.routeServerAsn};
-  neighbor ${n.privateIp} as ${plan.nvaAsn};
+  neighbor ${n.insideIp} as ${plan.nvaAsn};
   multihop 2;
   connect delay time 1;
   connect retry time 5;
@@ -86,12 +91,23 @@ export function routeServerBirdConf(plan: StandinPlan, ip: string): string {
 }`,
     )
     .join('\n');
+  const vnet = programVnet
+    ? `protocol direct {
+  ipv4;
+  interface "brin";
+}
+protocol kernel {
+  merge paths on;
+  ipv4 { import none; export where source = RTS_BGP; };
+}
+`
+    : '';
   return `router id ${ip};
 protocol device { scan time 2; }
 protocol static adv {
   ipv4;
 ${statics}
 }
-${peers}
+${vnet}${peers}
 `;
 }

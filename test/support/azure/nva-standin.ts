@@ -3,7 +3,7 @@
  * peers-in-netns.md did), to prove the stand-in on its own and as a reference peer for nvad:
  * one charon (kernel-libipsec) initiating a tunnel to every gateway instance, IKE identity = the
  * public (post-NAT) address, BIRD (AS nvaAsn) peering with the gateways over the tunnels and with
- * the Route Server stand-in (multihop), advertising the VNet prefixes.
+ * the Route Server stand-in (multihop, from the inside NIC), advertising the VNet prefixes.
  *
  * libipsec carries one 0/0 tunnel per charon, so tunnel 0 is 0/0 and the others are narrowed to
  * the gateway's APIPA (BGP only): data to the Azure prefixes uses tunnel 0.
@@ -42,12 +42,22 @@ export function nvaBirdConf(plan: StandinPlan, nva: NvaPlan): string {
   const rss = plan.routeServers
     .map(
       (ip, j) => `protocol bgp rs${j} {
-  local ${nva.privateIp} as ${plan.nvaAsn};
+  local ${nva.insideIp} as ${plan.nvaAsn};
   neighbor ${ip} as ${plan.routeServerAsn};
   multihop 2;
   connect delay time 1;
   connect retry time 5;
-  ipv4 { import all; export where proto ~ "gw*"; next hop self; };
+  ipv4 {
+    import all;
+    # as-override: the Route Server drops paths with its own AS in them.
+    export filter {
+      if proto !~ "gw*" then reject;
+      bgp_path = delete(bgp_path, ${plan.routeServerAsn});
+      bgp_path = prepend(bgp_path, ${plan.nvaAsn});
+      accept;
+    };
+    next hop self;
+  };
 }`,
     )
     .join('\n');

@@ -5,9 +5,11 @@
  * NVA VNet behind a 1:1 NAT router with the Route Server stand-in and VNet VMs, and empty NVA slots
  * (namespace, addresses, routes) for nvad or nva-standin.ts. `destroy()` removes everything.
  *
- * Each gateway instance is its own namespace because one libipsec charon can carry only one 0/0
- * tunnel; with several NVAs a gateway has one 0/0 connection per NVA in the same charon, so its
- * data path (selected by (src, dst)) reaches only the first: use one NVA for data tests.
+ * Each gateway instance is its own namespace because one libipsec charon picks the outbound SA by
+ * (src, dst) only. With several NVAs a gateway has one connection per NVA in the same charon,
+ * each child narrowed to that NVA's APIPA address plus the VNet prefixes: BGP reaches every NVA
+ * through its own SA, but Azure -> VNet data of an instance uses the first matching SA (one NVA)
+ * until DPD clears it (`gatewayDpd`: delay and retransmission decide how fast).
  */
 import { startBird, startFrr } from '../bgp-peers.js';
 import type { BirdPeer, FrrPeer } from '../bgp-peers.js';
@@ -170,9 +172,10 @@ export class AzureStandin {
     this.inet.ip('link', 'set', 'vrt', 'master', 'brpub');
     this.router.addr('pub', `${p.routerPublicIp}/24`);
     this.router.route('default', 'via', p.inetIp);
-    this.inet.route('203.0.113.0/24', 'via', p.routerPublicIp);
+    this.inet.route('198.51.100.0/24', 'via', p.routerPublicIp);
     for (const [br, ip] of [
-      ['brnva', p.routerNvaIp],
+      ['brout', p.routerOutsideIp],
+      ['brin', p.routerInsideIp],
       ['brrs', p.routerRsIp],
       ['brvm', p.routerVmIp],
     ] as const) {
@@ -208,19 +211,23 @@ export class AzureStandin {
         n.publicIp,
       );
       const ns = this.newNs().create();
-      vethPair(this.router, `n${n.index}`, ns, 'eth0');
-      this.router.ip('link', 'set', `n${n.index}`, 'master', 'brnva');
+      // Outside NIC (GigabitEthernet1): IKE/ESP through the 1:1 NAT, the default route.
+      vethPair(this.router, `o${n.index}`, ns, 'eth0');
+      this.router.ip('link', 'set', `o${n.index}`, 'master', 'brout');
       ns.addr('eth0', `${n.privateIp}/24`);
-      ns.route('default', 'via', p.routerNvaIp);
+      ns.route('default', 'via', p.routerOutsideIp);
+      // Inside NIC (GigabitEthernet2): the VNet, its VMs and the Route Server.
+      vethPair(this.router, `i${n.index}`, ns, 'eth1');
+      this.router.ip('link', 'set', `i${n.index}`, 'master', 'brin');
+      ns.addr('eth1', `${n.insideIp}/24`);
+      for (const pfx of p.vnetPrefixes) ns.route(pfx, 'via', p.routerInsideIp, 'dev', 'eth1');
       sysctlForward(ns);
-      if (options.nvaApipaOnLo !== false) {
-        for (const t of n.tunnels) ns.addr('lo', `${t.localApipa}/32`);
-      }
+      if (options.nvaApipaOnLo !== false) ns.addr('lo', `${n.apipa}/32`);
       this.nvas.push({ plan: n, ns });
     }
     if (p.udr && p.nvas.length > 0) {
       for (const pfx of p.azurePrefixes) {
-        this.router.route(pfx, ...ecmp(p.nvas.map((n) => n.privateIp)));
+        this.router.route(pfx, ...ecmp(p.nvas.map((n) => n.insideIp)));
       }
     }
     p.vnetVms.forEach((ip, m) => {
@@ -232,6 +239,16 @@ export class AzureStandin {
       this.vnetVms.push({ ip, ns });
     });
     p.routeServers.forEach((ip, j) => {
+      if (j === 0) {
+        // Speaker 0 lives in the VNet router and programs its table (ECMP across NVAs).
+        this.router.addr('lo', `${ip}/32`);
+        this.routeServers.push({
+          ip,
+          ns: this.router,
+          bird: startBird(this.router, routeServerBirdConf(p, ip, true)),
+        });
+        return;
+      }
       const ns = this.newNs().create();
       vethPair(this.router, `r${j}`, ns, 'eth0');
       this.router.ip('link', 'set', `r${j}`, 'master', 'brrs');
@@ -262,6 +279,10 @@ export class AzureStandin {
     this.azureVm.ns.ip('link', 'set', `g${g.index}`, 'master', 'br0');
     ns.addr('vnet', `${g.vnetIp}/16`);
     sysctlForward(ns);
+    // One tunnel per NVA (bow-tie). libipsec picks the outbound SA by (src, dst), most specific
+    // selector first: each child is narrowed to its NVA's APIPA address (so BGP to every NVA
+    // uses that NVA's SA) plus the VNet prefixes (shared: the first installed SA carries the
+    // data until DPD clears it).
     const conns: SwanConn[] = p.nvas.map((n) => ({
       name: `nva${n.index}`,
       localAddrs: g.publicIp,
@@ -270,13 +291,14 @@ export class AzureStandin {
       remoteId: n.publicIp,
       psk: n.tunnels[g.index]!.psk,
       proposals: p.ikeProposals,
-      rekeyTime: 28800,
-      dpdDelay: 45,
+      rekeyTime: p.gatewayIkeRekeySec,
+      dpdDelay: p.gatewayDpd.delaySec,
       children: [
         {
           name: `s2s-nva${n.index}`,
           espProposals: p.espProposals,
-          rekeyTime: 27000,
+          remoteTs: [`${n.apipa}/32`, ...p.vnetPrefixes],
+          rekeyTime: p.gatewayChildRekeySec,
           startAction: 'none',
           dpdAction: 'clear',
         },
@@ -287,6 +309,7 @@ export class AzureStandin {
       name: `gw${g.index}`,
       conns,
       deadTable220: true,
+      ...(p.gatewayDpd.retransmit !== undefined ? { retransmit: p.gatewayDpd.retransmit } : {}),
       ...(options.baseDir !== undefined ? { baseDir: options.baseDir } : {}),
       ...(options.keylog !== undefined ? { keylog: options.keylog } : {}),
     });
@@ -294,7 +317,7 @@ export class AzureStandin {
       await waitFor('ipsec0', () => ns.ip('-o', 'link', 'show').includes('ipsec0:'), 5000, 25);
       ns.ip('link', 'set', 'ipsec0', 'up');
       for (const n of p.nvas) {
-        ns.route(`${n.tunnels[g.index]!.localApipa}/32`, 'dev', 'ipsec0', 'src', g.apipa);
+        ns.route(`${n.apipa}/32`, 'dev', 'ipsec0', 'src', g.apipa);
       }
       const bgp: BgpHandle =
         g.bgpd === 'frr'
@@ -309,7 +332,7 @@ export class AzureStandin {
 }
 
 export interface BuildOptions extends StandinOptions {
-  /** Put each NVA's APIPA addresses on its `lo` (default true; false when nvad adds them). */
+  /** Put each NVA's APIPA address on its `lo` (default true; false when nvad adds it). */
   readonly nvaApipaOnLo?: boolean;
 }
 
