@@ -154,13 +154,16 @@ export class IkeSaManager {
       if (st) st.backoffMs = this.initialBackoffMs;
     }
     if (e.type === 'child:failed') this.onChildFailed(e.tunnel, e.reason);
+    // A child that expired or was deleted without a successor (e.g. after a refused rekey).
+    if (e.type === 'child:deleted') this.onChildFailed(e.tunnel, 'last child sa gone');
     this.emitter.emit(e.type, e);
   }
 
   /**
    * An IKE SA without any child SA carries nothing (its first child failed in IKE_AUTH, e.g. a
-   * proposal or selector mismatch): the initiating side deletes it, so the tunnel starts over with
-   * backoff instead of sitting "up" with no data path until someone clears it.
+   * proposal or selector mismatch, or its last child expired after a refused rekey): the initiating
+   * side deletes it, so the tunnel starts over with backoff instead of sitting "up" with no data
+   * path until someone clears it.
    */
   private onChildFailed(tunnel: string, reason: string): void {
     const st = this.tunnels.get(tunnel);

@@ -119,6 +119,32 @@ describe('IKE pair: child SA rekey (RFC 7296 §2.8)', () => {
     );
   });
 
+  it('a refused rekey leaves the child to expire; then the bare IKE SA is deleted and the tunnel restarted', () => {
+    const p = makePair({ esp: [PFS] }, {});
+    up(p);
+    const { sa: a, c } = child(p.a);
+    a.requestChildRekey(c, 'manual');
+    p.run();
+    expect(c.state).toBe('installed');
+    // Its hard lifetime ends without a successor.
+    p.a.installer.fire({
+      kind: 'hard-expire',
+      tunnel: TUNNEL,
+      spi: c.spiIn,
+      direction: 'in',
+      reason: 'time',
+    });
+    p.advance(100, 10);
+    expect(a.children).toHaveLength(0);
+    expect(a.state).toBe('destroyed');
+    expect(established(p.b)).toHaveLength(0);
+    const inits = (): number =>
+      p.net.summaries().filter((s) => s.startsWith('198.51.100.1>203.0.113.2 IKE_SA_INIT req'))
+        .length;
+    p.advance(3000, 100);
+    expect(inits()).toBe(2);
+  });
+
   it('simultaneous rekey (§2.8.1): the lowest nonce loses, one SA pair survives', () => {
     const p = makePair();
     up(p);
