@@ -59,14 +59,15 @@ export class DaemonProcess {
     env: NodeJS.ProcessEnv = {},
   ): Promise<DaemonProcess> {
     const d = new DaemonProcess(netns, configPath, runDir, env);
-    await waitFor(
-      'daemon running',
-      () => {
-        if (d.proc.exitCode !== null) throw new Error(`nvad exited ${d.proc.exitCode}: ${d.err}`);
-        return d.out.includes('"daemon running"');
-      },
-      30_000,
-    );
+    // A daemon that exits during start fails at once, with what it said.
+    const exited = d.exited.then((code) => {
+      throw new Error(`nvad exited ${code} before running:\n${d.err}${d.out.slice(-2000)}`);
+    });
+    await Promise.race([
+      waitFor('daemon running', () => d.out.includes('"daemon running"'), 30_000),
+      exited,
+    ]);
+    exited.catch(() => undefined);
     return d;
   }
 
