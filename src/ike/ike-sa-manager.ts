@@ -496,6 +496,11 @@ export class IkeSaManager {
     const key = `${remote.address}|${remote.port}|${spiHex(h.spiI)}`;
     const existing = this.byInit.get(key);
     if (existing && existing.state !== 'destroyed') {
+      // Only a retransmission (Message ID 0) belongs to it; anything else is forged or corrupt.
+      if (h.messageId !== 0) {
+        this.dropped++;
+        return;
+      }
       existing.receive(msg, remote, local);
       return;
     }

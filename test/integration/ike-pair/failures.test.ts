@@ -121,6 +121,18 @@ describe('IKE pair: failures explained in one log line', () => {
 });
 
 describe('IKE pair: duplicates and identities', () => {
+  it('an IKE_SA_INIT request with a later Message ID never reaches the established SA', () => {
+    // Found by the bit-flip fuzzer: Message ID 0 → 2 is the responder's next expected request.
+    const p = makePair();
+    p.run();
+    const init = Buffer.from(p.net.record[0]!.data);
+    init.writeUInt32BE(2, 20);
+    p.b.mgr.receive(init, { address: B_ADDR, port: 500 }, { address: '198.51.100.1', port: 500 });
+    p.run();
+    expect(established(p.b)).toHaveLength(1);
+    expect(keysMatch(p.a, p.b)).toBe(true);
+  });
+
   it('a late retransmitted IKE_SA_INIT does not create a second responder SA', () => {
     const p = makePair();
     p.run();
