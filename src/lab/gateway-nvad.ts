@@ -3,7 +3,7 @@
  * (`initiate: false`) for one tunnel per NVA, AS 65515, passive BGP neighbors on the instance's
  * APIPA address, the Azure VNet prefix originated. Same crypto policy as the NVAs.
  */
-import { CRYPTO, TAIL } from './nva-config.js';
+import { nodeConfig } from './nva-config.js';
 import {
   AZURE_PREFIX,
   GATEWAY_ASN,
@@ -42,29 +42,15 @@ export function gatewayNvadConfig(plan: LabPlan, g: GatewayInstancePlan): string
       passive: true
 `,
   );
-  return `# Written by "nvad lab up": Azure gateway instance ${g.index} stand-in (nvad as responder).
-node:
-  name: azgw-in${g.index}
-
-underlay:
-  local-address: ${g.publicIp}
-
-loopbacks:
-  - ${g.apipa}/32
-
-${CRYPTO}
-tunnels:
-${tunnels.join('')}
-static-routes:
-${routes.join('')}
-bgp:
-  asn: ${GATEWAY_ASN}
-  router-id: ${g.apipa}
-  maximum-paths: 2
-  timers: { keepalive: 60s, hold: 180s }
-  networks:
-    - ${AZURE_PREFIX}
-  neighbors:
-${neighbors.join('')}
-${TAIL}`;
+  return nodeConfig({
+    comment: `Azure gateway instance ${g.index} stand-in (nvad as responder).`,
+    name: `azgw-in${g.index}`,
+    underlay: [`local-address: ${g.publicIp}`],
+    loopback: g.apipa,
+    tunnels,
+    routes,
+    asn: GATEWAY_ASN,
+    network: AZURE_PREFIX,
+    neighbors,
+  });
 }

@@ -81,30 +81,58 @@ export function nvaConfig(plan: LabPlan, nva: NvaPlan): string {
       max-prefixes-out: 1000
 `,
   );
-  return `# Written by "nvad lab up": ${nva.name}, Design 1 (azure-active-active-bgp.yaml).
+  return nodeConfig({
+    comment: `${nva.name}, Design 1 (azure-active-active-bgp.yaml).`,
+    name: nva.name,
+    underlay: [`local-address: ${nva.privateIp}`, `public-address: ${nva.publicIp}`],
+    loopback: nva.apipa,
+    tunnels,
+    routes,
+    asn: NVA_ASN,
+    network: NVA_VNET_PREFIX,
+    neighbors: [...neighbors, ...routeServers],
+  });
+}
+
+/** The parts in which a lab node's config differs (NVA or nvad gateway). */
+export interface NodeConfigParts {
+  readonly comment: string;
+  readonly name: string;
+  readonly underlay: readonly string[];
+  /** APIPA loopback: BGP source and router ID. */
+  readonly loopback: string;
+  readonly tunnels: readonly string[];
+  readonly routes: readonly string[];
+  readonly asn: number;
+  readonly network: string;
+  readonly neighbors: readonly string[];
+}
+
+/** A lab node's YAML: the shared crypto policy, its tunnels, host routes and BGP. */
+export function nodeConfig(p: NodeConfigParts): string {
+  return `# Written by "nvad lab up": ${p.comment}
 node:
-  name: ${nva.name}
+  name: ${p.name}
 
 underlay:
-  local-address: ${nva.privateIp}
-  public-address: ${nva.publicIp}
+${p.underlay.map((l) => `  ${l}`).join('\n')}
 
 loopbacks:
-  - ${nva.apipa}/32
+  - ${p.loopback}/32
 
 ${CRYPTO}
 tunnels:
-${tunnels.join('')}
+${p.tunnels.join('')}
 static-routes:
-${routes.join('')}
+${p.routes.join('')}
 bgp:
-  asn: ${NVA_ASN}
-  router-id: ${nva.apipa}
+  asn: ${p.asn}
+  router-id: ${p.loopback}
   maximum-paths: 2
   timers: { keepalive: 60s, hold: 180s }
   networks:
-    - ${NVA_VNET_PREFIX}
+    - ${p.network}
   neighbors:
-${neighbors.join('')}${routeServers.join('')}
+${p.neighbors.join('')}
 ${TAIL}`;
 }
