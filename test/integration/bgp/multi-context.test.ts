@@ -317,10 +317,10 @@ describeWithPrereqs(
       >('routes');
       const bgpRoute = routes.find((r) => r.source === 'bgp' && r.prefix === LEARNED);
       expect(bgpRoute?.context).toBe('default');
-      expect(bgpRoute?.nexthops.map((n) => `${n.interface ?? '?'}@${n.context ?? ''}`)).toEqual([
-        'Tunnel0@outside-one',
-        'Tunnel1@outside-two',
-      ]);
+      // Best path first, so the order follows which session came up first: compare as a set.
+      expect(
+        bgpRoute?.nexthops.map((n) => `${n.interface ?? '?'}@${n.context ?? ''}`).sort(),
+      ).toEqual(['Tunnel0@outside-one', 'Tunnel1@outside-two']);
     }, 30_000);
 
     it('advertises global statics and connected subnets to both gateways, nothing of the contexts', async () => {
