@@ -3,6 +3,7 @@
  *
  *   npm run bench:bgp -- [--prefixes 100000] [--runs 1] [--only nvad|bird] [--timeout 180]
  *   BENCH_BGP_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench:bgp -- --only nvad
+ *   BENCH_BGP_HEAP_SNAPSHOT=/tmp/nvad.heapsnapshot npm run bench:bgp -- --only nvad
  *
  * For each run and receiver, a fresh pair of namespaces joined by a veth: a source namespace with
  * BIRD 2 holding `--prefixes` IPv4 /24 statics and exporting them over eBGP, and a receiver
@@ -377,7 +378,7 @@ async function measure(kind: Receiver, o: Options): Promise<Result> {
     const verified = verifyRoutes(rcv);
     if (kind === 'nvad') {
       started.send('mem');
-      await until('heap figures from the agent', 10_000, () => heapMb !== undefined).catch(
+      await until('heap figures from the agent', 60_000, () => heapMb !== undefined).catch(
         () => undefined,
       );
     }

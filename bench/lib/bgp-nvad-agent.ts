@@ -7,11 +7,13 @@
  * Wires the real pieces the daemon uses: BgpSpeaker → SpeakerRib (Adj-RIB-In, Loc-RIB) →
  * connectRouteSink → Routing (RIB + FIB programmer, nexthop objects) → createNetlinkKernel().
  * stdout: one JSON line per event (`ready`, `session`, `rib`, `mem`), each with `at` (epoch ms);
- * logs (warnings only) go to stderr. stdin: `mem` asks for heap figures. Exits when stdin closes
- * or on SIGTERM.
+ * logs (warnings only) go to stderr. stdin: `mem` asks for heap figures (and, with
+ * BENCH_BGP_HEAP_SNAPSHOT=<file>, writes a heap snapshot there). Exits when stdin closes or on
+ * SIGTERM.
  */
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
+import { writeHeapSnapshot } from 'node:v8';
 import { BgpSpeaker, SpeakerRib, connectRouteSink } from '../../src/bgp/session/index.js';
 import type { BgpConfig } from '../../src/config/types.js';
 import { createNetlinkKernel } from '../../src/kernel/index.js';
@@ -90,8 +92,8 @@ async function main(): Promise<void> {
   rib.originate();
   let upserts = 0;
   connectRouteSink(rib, {
-    upsertBgp: (ctx, prefix, hops, attrs) => {
-      routing.upsertBgp(ctx, prefix, hops, attrs);
+    upsertBgp: (ctx, prefix, hops, attrs, parsed) => {
+      routing.upsertBgp(ctx, prefix, hops, attrs, parsed);
       if (++upserts === o.expect) out({ event: 'rib' });
     },
     withdrawBgp: (ctx, prefix) => {
@@ -120,6 +122,9 @@ async function main(): Promise<void> {
     const gc = (globalThis as { gc?: () => void }).gc;
     gc?.();
     const m = process.memoryUsage();
+    // BENCH_BGP_HEAP_SNAPSHOT=<file>: also write a heap snapshot of the converged table.
+    const snap = process.env.BENCH_BGP_HEAP_SNAPSHOT;
+    if (snap !== undefined && snap !== '') writeHeapSnapshot(snap);
     out({
       event: 'mem',
       heapUsed: m.heapUsed,

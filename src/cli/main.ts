@@ -8,6 +8,7 @@ type Subcommand = (argv: string[]) => Promise<number>;
 const SUBCOMMANDS: Record<string, () => Promise<Subcommand>> = {
   run: async () => (await import('./run.js')).main,
   show: async () => (await import('./show.js')).main,
+  clear: async () => (await import('./clear.js')).main,
   'check-config': async () => (await import('./check-config.js')).main,
   lab: async () => (await import('./lab.js')).main,
   version: async () => (await import('./version.js')).main,
@@ -18,6 +19,8 @@ const USAGE = `usage: nvad <command> [args]
 commands:
   run --config FILE            run the appliance daemon
   show <what> [--json]         show state of a running daemon (nvad show help)
+  clear ip bgp {*|ADDR} [soft [in|out]]
+                               reset BGP sessions or refresh their routes (nvad clear help)
   check-config FILE            validate a configuration, print it normalised (secrets redacted)
   lab up|status|down           a throwaway lab in network namespaces
   version                      print the version

@@ -4,11 +4,23 @@
  * paths (with their ECMP multipath set) to the routing module. Publishes the `show ip bgp …` view
  * (BGP_VIEW) and the per-neighbor metrics.
  *
- * Reload: the speaker has no add/remove-neighbor API yet, so any change to the `bgp` section
- * (neighbors, globals, policy) or, with `redistribute: [static]`, to the static routes rebuilds
- * the speaker: its sessions close with Cease and reconnect, its routes are withdrawn from the
- * routing module and learned again. Tunnel and static-route changes that only affect which
- * sessions ride on which tunnel are applied in place (the speaker reads them on each event).
+ * Reload (SIGHUP) in place, touching only what changed (Catalyst/FRR behaviour):
+ * - a neighbor added starts; one removed gets Cease/Peer De-configured (RFC 4486 §4) and its
+ *   routes go; one whose session parameters changed (remote-as, timers, address families,
+ *   update-source, ebgp-multihop, passive) gets Cease/Other Configuration Change and a new session;
+ *   `shutdown` / no `shutdown` stop or start it;
+ * - policy-only neighbor changes (route-maps, prefix-lists, max-prefixes, max-prefixes-out,
+ *   as-override, next-hop-self, allowas-in) and prefix-list/route-map content are applied with no
+ *   reset: import policy re-run over the stored Adj-RIB-In, Adj-RIB-Out re-exported, only the
+ *   difference sent (a raised allowas-in asks the neighbor for a ROUTE-REFRESH);
+ * - `networks`, `redistribute` and (redistributed) static routes: local routes re-originated as a
+ *   difference; `maximum-paths`: best paths recomputed;
+ * - `asn` or `router-id` changed, or the `bgp` section added/removed: the speaker is rebuilt
+ *   (every session closes with Cease), as a Catalyst refuses or resets.
+ * Tunnel and static-route changes that only affect which sessions ride on which tunnel are
+ * applied in place (the speaker reads them on each event).
+ *
+ * Operations: publishes the `clear ip bgp` action (src/mgmt/api/clear-bgp.ts) next to the view.
  *
  * Tunnel line protocol: `onTunnelState(name, up)` closes the sessions through a tunnel that went
  * down at once and reconnects them when it comes back; hand it to the tunnels component as its
@@ -29,7 +41,13 @@ import type { Timer } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
 import type { Rng } from '../lib/rng.js';
 import { registerBgpMetrics, type BgpNeighborMetricsSample } from '../mgmt/api/metrics.js';
-import type { ComponentStatus, ViewRegistry } from '../mgmt/show/context.js';
+import { actionsOf, type ComponentStatus, type ViewRegistry } from '../mgmt/show/context.js';
+import {
+  CLEAR_IP_BGP,
+  type ClearBgpAction,
+  type ClearBgpDto,
+  type ClearBgpRequest,
+} from '../mgmt/api/clear-bgp.js';
 import {
   BGP_VIEW,
   matchNeighbor,
@@ -141,6 +159,23 @@ function pathRow(p: Path, now: number, f: RowFlags = {}): BgpRouteRow {
   };
 }
 
+/** Why a reload must rebuild the speaker instead of changing it in place; undefined: in place. */
+function rebuildReason(
+  prev: BgpConfig | undefined,
+  next: BgpConfig | undefined,
+  running: boolean,
+): string | undefined {
+  if (!prev && next) return 'bgp section added';
+  if (prev && !next) return 'bgp section removed';
+  if (!prev || !next) return undefined;
+  if (prev.asn !== next.asn) return `asn changed (${prev.asn} → ${next.asn})`;
+  if (prev.routerId !== next.routerId) {
+    return `router-id changed (${prev.routerId} → ${next.routerId})`;
+  }
+  if (!running) return 'speaker not running';
+  return undefined;
+}
+
 function sameRef(a: readonly unknown[], b: readonly unknown[]): void {
   // Replace the contents of `a` (shared with the speaker) with `b`.
   (a as unknown[]).splice(0, a.length, ...b);
@@ -188,6 +223,7 @@ export class BgpComponent implements Component {
 
   async apply(diff: ConfigDiff, next: Config): Promise<void> {
     this.updateRefs(next);
+    const prev = this.bgp;
     this.config = next;
     const b = diff.bgp;
     const bgpChanged =
@@ -204,17 +240,12 @@ export class BgpComponent implements Component {
       this.refreshConnected(); // loopbacks or tunnels may have changed
       return;
     }
-    this.log.info(
-      {
-        neighborsAdded: b.neighbors.added.length,
-        neighborsRemoved: b.neighbors.removed.length,
-        neighborsChanged: b.neighbors.changed.length,
-        global: b.global,
-        policy: b.policy,
-        redistributedStatic: staticChanged,
-      },
-      'bgp configuration changed; restarting the speaker',
-    );
+    const rebuild = rebuildReason(prev, next.bgp, this.speaker !== null);
+    if (rebuild === undefined && next.bgp && this.speaker && this.rib) {
+      this.reconfigure(next.bgp, next);
+      return;
+    }
+    this.log.info({ reason: rebuild }, 'bgp configuration changed; restarting the speaker');
     this.teardown('nvad configuration change');
     try {
       await this.build(next);
@@ -225,6 +256,82 @@ export class BgpComponent implements Component {
       this.teardown('nvad reload failed');
       throw err;
     }
+  }
+
+  /** Reload in place (see the file header); the speaker first, then the RIB. */
+  private reconfigure(bgp: BgpConfig, next: Config): void {
+    const speaker = this.speaker;
+    const rib = this.rib;
+    if (!speaker || !rib) return;
+    const hadConnected = this.bgp?.redistribute.includes('connected') ?? false;
+    const n = speaker.reconfigure(bgp);
+    this.bgp = bgp;
+    const soft = rib.reconfigure(bgp, next.staticRoutes);
+    const hasConnected = bgp.redistribute.includes('connected');
+    if (hasConnected && !hadConnected) this.armScan();
+    if (!hasConnected && hadConnected) {
+      this.scanTimer?.cancel();
+      this.scanTimer = null;
+    }
+    this.refreshConnected();
+    this.log.info(
+      {
+        neighborsAdded: n.added,
+        neighborsRemoved: n.removed,
+        neighborsReset: n.reset,
+        neighborsShutdown: n.shutdown,
+        neighborsStarted: n.started,
+        softReconfigured: soft,
+        localRoutes: rib.localRoutes().length,
+        maximumPaths: bgp.maximumPaths,
+      },
+      'bgp configuration applied in place',
+    );
+  }
+
+  /**
+   * `clear ip bgp {*|ADDR} [soft in|out|both]` (see src/mgmt/api/clear-bgp.ts). Undefined when a
+   * named neighbor does not exist.
+   */
+  clear(req: ClearBgpRequest): ClearBgpDto | undefined {
+    const speaker = this.speaker;
+    const ns = speaker?.summary().neighbors ?? [];
+    const targets = ns.filter(
+      (n) =>
+        (req.neighbor === '*' || n.address === req.neighbor) &&
+        (req.context === undefined || (n.routingContext ?? 'default') === req.context),
+    );
+    if (targets.length === 0 && req.neighbor !== '*') return undefined;
+    const out: ClearBgpDto['neighbors'][number][] = [];
+    for (const t of targets) {
+      const actions = this.clearOne(t.neighbor, t.state, req.soft);
+      this.log.info({ neighbor: t.neighbor, soft: req.soft ?? 'hard', actions }, 'clear ip bgp');
+      out.push({
+        neighbor: t.neighbor,
+        address: t.address,
+        routingContext: t.routingContext ?? null,
+        actions,
+      });
+    }
+    return { neighbors: out };
+  }
+
+  private clearOne(key: string, state: string, soft: ClearBgpRequest['soft']): ClearBgpAction[] {
+    const speaker = this.speaker;
+    const rib = this.rib;
+    if (!speaker || !rib) return ['skipped'];
+    if (soft === undefined) {
+      const wasPfxCt = state === 'Idle (PfxCt)';
+      if (!speaker.resetNeighbor(key, 'clear ip bgp')) return ['skipped'];
+      return [wasPfxCt ? 'restart' : 'reset'];
+    }
+    const actions: ClearBgpAction[] = [];
+    if (soft === 'in' || soft === 'both') {
+      if (speaker.requestRouteRefresh(key) > 0) actions.push('route-refresh');
+      else if (rib.softIn(key)) actions.push('soft-in');
+    }
+    if ((soft === 'out' || soft === 'both') && rib.softOut(key)) actions.push('soft-out');
+    return actions.length > 0 ? actions : ['skipped'];
   }
 
   async stop(): Promise<void> {
@@ -252,6 +359,7 @@ export class BgpComponent implements Component {
 
   publishViews(views: ViewRegistry): void {
     views.provide(BGP_VIEW, this.query());
+    actionsOf(views).provide(CLEAR_IP_BGP, (req) => this.clear(req));
   }
 
   /** Per-neighbor metrics (duck-typed optional Component method, like tunnels). */
@@ -368,8 +476,8 @@ export class BgpComponent implements Component {
     const gen = ++this.generation;
     const live = (): boolean => gen === this.generation;
     connectRouteSink(rib, {
-      upsertBgp: (ctx, prefix, hops, attrs) => {
-        if (live()) this.routing.upsertBgp(ctx, prefix, hops, attrs);
+      upsertBgp: (ctx, prefix, hops, attrs, parsed) => {
+        if (live()) this.routing.upsertBgp(ctx, prefix, hops, attrs, parsed);
       },
       withdrawBgp: (ctx, prefix) => {
         if (live()) this.routing.withdrawBgp(ctx, prefix);

@@ -20,7 +20,12 @@ import { decodeLink, encodeLink, linkQuery, type LinkMessage } from './netlink/l
 import { decodeNexthop, encodeNexthop } from './netlink/nexthop.js';
 import { encodeRule, decodeRule } from './netlink/rule.js';
 import { encodeRoute } from './netlink/route.js';
-import { NetlinkSocket, type NetlinkTransport, type Reply } from './netlink/socket.js';
+import {
+  NetlinkSocket,
+  type BatchError,
+  type NetlinkTransport,
+  type Reply,
+} from './netlink/socket.js';
 import { NlWriter, type NlMsg } from './netlink/wire.js';
 import { buildRouteMessage, decodeRouteInfo, familyToAf, type RouteTarget } from './route-spec.js';
 import { nexthopMessage, nexthopSpecOf, ruleMessage, ruleOp, ruleSpecOf } from './specs.js';
@@ -215,6 +220,9 @@ export function createNetlinkKernel(opts: NetlinkKernelOptions = {}): NetlinkKer
   ): Promise<BatchResult<T>> {
     const failed: BatchFailure<T>[] = [];
     const w = new NlWriter(64 * Math.min(items.length, batchSize) + 64);
+    // Every chunk is sent before any reply is awaited (the kernel handles each send in full;
+    // with CAP_ACK the replies are small and the receive buffer holds them all).
+    const sent: { start: number; first: number; done: Promise<readonly BatchError[]> }[] = [];
     for (let start = 0; start < items.length; start += batchSize) {
       const end = Math.min(items.length, start + batchSize);
       const first = sock.nextSeqRange(end - start);
@@ -241,7 +249,12 @@ export function createNetlinkKernel(opts: NetlinkKernelOptions = {}): NetlinkKer
       w.buf.writeUInt16LE(flags | NlmF.REQUEST | NlmF.ACK, lastAt + 6);
       const done = sock.expectRange(first, lastSeq);
       sock.send(w.buf.subarray(0, w.pos));
-      for (const e of await done) {
+      sent.push({ start, first, done });
+    }
+    const replies = await Promise.all(sent.map((s) => s.done));
+    for (let k = 0; k < sent.length; k++) {
+      const { start, first } = sent[k] as (typeof sent)[number];
+      for (const e of replies[k] ?? []) {
         if (tolerated.includes(e.errno)) continue;
         const i = start + (e.seq - first);
         const item = items[i] as T;

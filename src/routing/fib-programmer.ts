@@ -85,6 +85,32 @@ interface InstalledRoute {
 interface DesiredRoute extends InstalledRoute {
   /** Member key or group key of the object the route points at. */
   readonly object: string;
+  readonly isGroup: boolean;
+  readonly routeKey: string;
+  /** The usable next hops of the selected route (the members it wants). */
+  readonly usable: readonly ResolvedNexthop[];
+  /** The apply() pass that last found its object live (step 3). */
+  livePass: number;
+}
+
+/** What one selected route adds to the desired state: its route, or none (no table). */
+type Contribution = DesiredRoute | null;
+
+interface ObjectRef {
+  /** The object key (one string shared by every route pointing at the object). */
+  readonly name: string;
+  count: number;
+}
+
+interface MemberRef {
+  n: ResolvedNexthop;
+  count: number;
+}
+
+interface GroupRef {
+  /** Usable member object keys (`nh:<key>`). */
+  members: string[];
+  count: number;
 }
 
 function ruleKey(r: RuleSpec): string {
@@ -116,6 +142,19 @@ export class FibProgrammer {
   private calls = 0;
   private failures = 0;
   private unknownContext = 0;
+  /**
+   * The desired state, kept between passes so that a pass told which selected routes changed
+   * only touches those: per selected key its contribution, and the refcounted objects and routes
+   * all contributions add up to.
+   */
+  private readonly contributions = new Map<string, Contribution>();
+  private readonly wantMembers = new Map<string, MemberRef>();
+  private readonly wantGroups = new Map<string, GroupRef>();
+  private readonly wantRoutes = new Map<string, DesiredRoute>();
+  /** Objects (`nh:` / `grp:` keys) that desired routes point at, with counts. */
+  private readonly wantObjects = new Map<string, ObjectRef>();
+  private lastTables: ContextTables | null = null;
+  private pass = 0;
 
   constructor(opts: FibProgrammerOptions) {
     this.kernel = opts.kernel;
@@ -171,48 +210,27 @@ export class FibProgrammer {
     return removed;
   }
 
-  /** Reconcile the kernel with the selected routes and rules. Never throws. */
+  /**
+   * Reconcile the kernel with the selected routes and rules. Never throws. `changed` names the
+   * selected keys that may differ from the previous call (null or absent: any may, and
+   * `selected` is every selected route); only their part of the desired state is rebuilt, from
+   * `selected` (a changed key missing there is no longer selected). With new `tables` (another
+   * object than last time) `changed` must be null.
+   */
   async apply(
     selected: ReadonlyMap<string, SelectedRoute>,
     tables: ContextTables,
     rules: readonly RuleSpec[],
+    changed?: ReadonlySet<string> | null,
   ): Promise<void> {
-    // Desired objects.
-    const wantMembers = new Map<string, ResolvedNexthop>();
-    const wantGroups = new Map<string, string[]>(); // group key → usable member keys
-    const wantRoutes = new Map<string, DesiredRoute>();
-    let unknown = 0;
-    for (const r of selected.values()) {
-      const table = tables.get(r.context);
-      if (table === undefined) {
-        unknown++;
-        continue;
-      }
-      for (const n of r.usable) wantMembers.set(n.key, n);
-      let object: string;
-      if (r.candidates.length === 1 && r.candidates[0] !== undefined) {
-        object = `nh:${r.candidates[0].key}`;
-      } else {
-        object = `grp:${r.candidates.map((n) => n.key).join(',')}`;
-        wantGroups.set(
-          object,
-          r.usable.map((n) => `nh:${n.key}`),
-        );
-      }
-      const protocol = r.source === 'bgp' ? RouteProtocol.bgp : RouteProtocol.static;
-      const nexthopId = this.idFor(object);
-      wantRoutes.set(routeKey(table, r.prefix), {
-        table,
-        prefix: r.prefix,
-        protocol,
-        nexthopId,
-        object,
-      });
-    }
-    this.unknownContext = unknown;
+    const pass = ++this.pass;
+    this.updateDesired(selected, tables, changed ?? null);
+    const wantMembers = this.wantMembers;
+    const wantRoutes = this.wantRoutes;
 
     // 1. Members.
-    for (const [key, n] of wantMembers) {
+    for (const [key, ref] of [...wantMembers]) {
+      const n = ref.n;
       const objKey = `nh:${key}`;
       const spec: NexthopSpec = {
         id: this.idFor(objKey),
@@ -233,8 +251,8 @@ export class FibProgrammer {
 
     // 2. Groups (members limited to the installed ones; an empty group is not installed).
     const liveGroups = new Set<string>();
-    for (const [key, memberKeys] of wantGroups) {
-      const ids = memberKeys
+    for (const [key, ref] of [...this.wantGroups]) {
+      const ids = ref.members
         .map((m) => this.members.get(m)?.id)
         .filter((id): id is number => id !== undefined)
         .sort((a, b) => a - b);
@@ -263,13 +281,10 @@ export class FibProgrammer {
 
     // 3. Routes whose object is live and whose installed state differs.
     const toReplace: DesiredRoute[] = [];
-    const keep = new Set<string>();
     for (const [rk, d] of wantRoutes) {
-      const live = d.object.startsWith('grp:')
-        ? liveGroups.has(d.object)
-        : this.members.has(d.object);
+      const live = d.isGroup ? liveGroups.has(d.object) : this.members.has(d.object);
       if (!live) continue;
-      keep.add(rk);
+      d.livePass = pass;
       const cur = this.routes.get(rk);
       if (cur && cur.nexthopId === d.nexthopId && cur.protocol === d.protocol) continue;
       toReplace.push(d);
@@ -282,9 +297,13 @@ export class FibProgrammer {
     const dropping = new Set([...dropGroups, ...dropMembers].map(([, v]) => v.id));
 
     // 4. Routes no longer wanted (or without a live object).
-    for (const [rk, cur] of [...this.routes]) {
-      if (keep.has(rk)) continue;
+    const stale: [string, InstalledRoute][] = [];
+    for (const [rk, cur] of this.routes) {
+      if (wantRoutes.get(rk)?.livePass === pass) continue;
       if (dropping.has(cur.nexthopId)) continue; // removed with its nexthop below
+      stale.push([rk, cur]);
+    }
+    for (const [rk, cur] of stale) {
       const spec = { table: cur.table, prefix: cur.prefix, protocol: cur.protocol };
       if (
         (await this.call(`delete route ${cur.prefix} table ${cur.table}`, () =>
@@ -300,7 +319,101 @@ export class FibProgrammer {
 
     await this.deleteOrphans();
     await this.applyRules(rules);
-    this.collectIds(wantRoutes);
+    this.collectIds();
+  }
+
+  /** Bring the desired state up to date with `selected` (all of it, or the `changed` keys). */
+  private updateDesired(
+    selected: ReadonlyMap<string, SelectedRoute>,
+    tables: ContextTables,
+    changed: ReadonlySet<string> | null,
+  ): void {
+    if (changed === null || tables !== this.lastTables) {
+      this.lastTables = tables;
+      this.contributions.clear();
+      this.wantMembers.clear();
+      this.wantGroups.clear();
+      this.wantRoutes.clear();
+      this.wantObjects.clear();
+      this.unknownContext = 0;
+      for (const [key, r] of selected) this.contribute(key, r, tables);
+      return;
+    }
+    for (const key of changed) {
+      const old = this.contributions.get(key);
+      if (old !== undefined) this.withdrawContribution(key, old);
+      const r = selected.get(key);
+      if (r) this.contribute(key, r, tables);
+    }
+  }
+
+  private contribute(key: string, r: SelectedRoute, tables: ContextTables): void {
+    const table = tables.get(r.context);
+    if (table === undefined) {
+      this.unknownContext++;
+      this.contributions.set(key, null);
+      return;
+    }
+    for (const n of r.usable) {
+      const m = this.wantMembers.get(n.key);
+      if (m) {
+        m.n = n;
+        m.count++;
+      } else this.wantMembers.set(n.key, { n, count: 1 });
+    }
+    const first = r.candidates[0];
+    const isGroup = !(r.candidates.length === 1 && first !== undefined);
+    let object: string;
+    if (!isGroup) {
+      object = `nh:${first.key}`;
+    } else {
+      object = `grp:${r.candidates.map((n) => n.key).join(',')}`;
+      const members = r.usable.map((n) => `nh:${n.key}`);
+      const g = this.wantGroups.get(object);
+      if (g) {
+        g.members = members;
+        g.count++;
+      } else this.wantGroups.set(object, { members, count: 1 });
+    }
+    const ref = this.wantObjects.get(object);
+    if (ref) {
+      ref.count++;
+      object = ref.name;
+    } else this.wantObjects.set(object, { name: object, count: 1 });
+    const protocol = r.source === 'bgp' ? RouteProtocol.bgp : RouteProtocol.static;
+    const rk = routeKey(table, r.prefix);
+    const route: DesiredRoute = {
+      table,
+      prefix: r.prefix,
+      protocol,
+      nexthopId: this.idFor(object),
+      object,
+      isGroup,
+      routeKey: rk,
+      usable: r.usable,
+      livePass: 0,
+    };
+    this.wantRoutes.set(rk, route);
+    this.contributions.set(key, route);
+  }
+
+  private withdrawContribution(key: string, d: Contribution): void {
+    this.contributions.delete(key);
+    if (d === null) {
+      this.unknownContext--;
+      return;
+    }
+    for (const n of d.usable) {
+      const m = this.wantMembers.get(n.key);
+      if (m && --m.count <= 0) this.wantMembers.delete(n.key);
+    }
+    if (d.isGroup) {
+      const g = this.wantGroups.get(d.object);
+      if (g && --g.count <= 0) this.wantGroups.delete(d.object);
+    }
+    const ref = this.wantObjects.get(d.object);
+    if (ref && --ref.count <= 0) this.wantObjects.delete(d.object);
+    if (this.wantRoutes.get(d.routeKey) === d) this.wantRoutes.delete(d.routeKey);
   }
 
   private async deleteOrphans(): Promise<void> {
@@ -326,7 +439,13 @@ export class FibProgrammer {
     }
     await this.deleteOrphans();
     await this.applyRules([]);
-    this.collectIds(new Map());
+    this.lastTables = null;
+    this.contributions.clear();
+    this.wantMembers.clear();
+    this.wantGroups.clear();
+    this.wantRoutes.clear();
+    this.wantObjects.clear();
+    this.collectIds();
   }
 
   /**
@@ -350,13 +469,9 @@ export class FibProgrammer {
       nexthopId: d.nexthopId,
       protocol: d.protocol,
     });
+    // The desired route is immutable in what InstalledRoute holds: keep it as the record.
     const record = (d: DesiredRoute): void => {
-      this.routes.set(routeKey(d.table, d.prefix), {
-        table: d.table,
-        prefix: d.prefix,
-        nexthopId: d.nexthopId,
-        protocol: d.protocol,
-      });
+      this.routes.set(d.routeKey, d);
     };
     const batch = this.kernel.replaceRoutes?.bind(this.kernel);
     if (batch && list.length > 1) {
@@ -365,7 +480,7 @@ export class FibProgrammer {
       if (res === undefined) return;
       const failed = new Set(res.failed.map((f) => routeKey(f.spec.table, f.spec.prefix)));
       for (const f of res.failed) this.fail(`replace route ${f.spec.prefix}`, f.error);
-      for (const d of list) if (!failed.has(routeKey(d.table, d.prefix))) record(d);
+      for (const d of list) if (failed.size === 0 || !failed.has(d.routeKey)) record(d);
       return;
     }
     for (const d of list) {
@@ -435,13 +550,9 @@ export class FibProgrammer {
   }
 
   /** Free ids of objects neither wanted nor installed. */
-  private collectIds(wantRoutes: ReadonlyMap<string, DesiredRoute>): void {
-    const referenced = new Set<string>();
-    for (const d of wantRoutes.values()) referenced.add(d.object);
-    for (const k of this.members.keys()) referenced.add(k);
-    for (const k of this.groups.keys()) referenced.add(k);
+  private collectIds(): void {
     for (const [k, id] of [...this.ids]) {
-      if (referenced.has(k)) continue;
+      if (this.wantObjects.has(k) || this.members.has(k) || this.groups.has(k)) continue;
       this.ids.delete(k);
       this.usedIds.delete(id);
     }

@@ -11,7 +11,7 @@
  * current tick; `settled()` resolves when the kernel has caught up.
  */
 import { maxLen, parseInterfaceAddress, parsePrefix, formatPrefix } from '../lib/index.js';
-import type { Clock, Logger } from '../lib/index.js';
+import type { Clock, Logger, Prefix } from '../lib/index.js';
 import type { KernelPort, LinkEvent, LinkWatch, RuleSpec } from '../kernel/index.js';
 import type { Config, TunnelConfig } from '../config/types.js';
 import { FibProgrammer, MAIN_TABLE, type FibStats } from './fib-programmer.js';
@@ -102,6 +102,8 @@ export class Routing {
   private readonly defaultPriority: number;
   private readonly importInterfaces: boolean;
   private tables = new Map<string, number>([[DEFAULT_CONTEXT, MAIN_TABLE]]);
+  /** The tables of the last reconcile pass. */
+  private appliedTables: ReadonlyMap<string, number> | null = null;
   private contexts: RoutingContextView[] = [];
   private rules: RuleSpec[] = [];
   private tunnels = new Set<string>();
@@ -227,17 +229,20 @@ export class Routing {
     prefix: string,
     nexthops: readonly (NextHop | string)[],
     attrs: BgpRouteAttrs,
+    parsed?: Prefix,
   ): void {
-    const hops = nexthops.map((n): NextHop =>
-      typeof n === 'string' ? { kind: 'gateway', address: n } : n,
+    const changed = this.rib.set(
+      'bgp',
+      context,
+      prefix,
+      {
+        nexthops: bgpNexthops(nexthops),
+        distance: attrs.ebgp ? AdminDistance.ebgp : AdminDistance.ibgp,
+        ...(attrs.metric !== undefined ? { metric: attrs.metric } : {}),
+        attrs: showAttrs(attrs),
+      },
+      parsed,
     );
-    const { ebgp, metric, ...show } = attrs;
-    const changed = this.rib.set('bgp', context, prefix, {
-      nexthops: hops,
-      distance: ebgp ? AdminDistance.ebgp : AdminDistance.ibgp,
-      ...(metric !== undefined ? { metric } : {}),
-      attrs: show,
-    });
     if (changed) this.schedule();
   }
 
@@ -285,6 +290,7 @@ export class Routing {
     this.watch = null;
     await this.settled();
     await this.fib.removeAll();
+    this.appliedTables = null; // a restart programs everything again
   }
 
   /** Resolves when every scheduled reconcile pass has finished. */
@@ -358,7 +364,11 @@ export class Routing {
     while (this.dirty && this.started) {
       this.dirty = false;
       try {
-        await this.fib.apply(this.rib.compute(), this.tables, this.rules);
+        // New context tables (a config change) need the whole selection.
+        const tables = this.tables;
+        const { selected, changed } = this.rib.computeChanges(tables !== this.appliedTables);
+        this.appliedTables = tables;
+        await this.fib.apply(selected, tables, this.rules, changed);
       } catch (e) {
         this.log.error(
           { err: e instanceof Error ? e.message : String(e) },
@@ -367,6 +377,47 @@ export class Routing {
       }
     }
   }
+}
+
+/**
+ * Frozen inputs (the BGP route sink shares one next-hop list and one attribute object among all
+ * routes of an UPDATE) are converted once and the result shared too, so equal routes keep
+ * comparing by reference in the Rib.
+ */
+const hopsCache = new WeakMap<readonly (NextHop | string)[], readonly NextHop[]>();
+const showCache = new WeakMap<BgpRouteAttrs, BgpShowAttrs>();
+
+function bgpNexthops(nexthops: readonly (NextHop | string)[]): readonly NextHop[] {
+  const frozen = Object.isFrozen(nexthops);
+  if (frozen) {
+    const hit = hopsCache.get(nexthops);
+    if (hit) return hit;
+  }
+  const hops = nexthops.map((n): NextHop =>
+    typeof n === 'string' ? { kind: 'gateway', address: n } : n,
+  );
+  if (!frozen) return hops;
+  Object.freeze(hops);
+  hopsCache.set(nexthops, hops);
+  return hops;
+}
+
+function showAttrs(attrs: BgpRouteAttrs): BgpShowAttrs {
+  const frozen = Object.isFrozen(attrs);
+  if (frozen) {
+    const hit = showCache.get(attrs);
+    if (hit) return hit;
+  }
+  const show: BgpShowAttrs = {
+    ...(attrs.asPath !== undefined ? { asPath: attrs.asPath } : {}),
+    ...(attrs.med !== undefined ? { med: attrs.med } : {}),
+    ...(attrs.localPref !== undefined ? { localPref: attrs.localPref } : {}),
+    ...(attrs.from !== undefined ? { from: attrs.from } : {}),
+  };
+  if (!frozen) return show;
+  Object.freeze(show);
+  showCache.set(attrs, show);
+  return show;
 }
 
 function splitKey(k: string): [string, string] {

@@ -14,154 +14,57 @@
  * hops, up or down, which names the ECMP group) and the *usable* subset (its current members).
  * Everything here is pure state; the kernel is touched only by `fib-programmer.ts`.
  */
+import { formatPrefix, parseIp, parsePrefix, type IpAddr, type Prefix } from '../lib/index.js';
 import {
-  formatPrefix,
-  maskBytes,
-  parseIp,
-  parsePrefix,
-  prefixContains,
-  type IpAddr,
-  type Prefix,
-  type IpFamily,
-} from '../lib/index.js';
+  covers,
+  EMPTY_RESOLVED,
+  newPass,
+  slotKey,
+  type FamilyLengths,
+  type Selection,
+} from './resolve.js';
+import {
+  RouteCode,
+  type Candidate,
+  type NextHop,
+  type ResolvedNexthop,
+  type RouteInput,
+  type RouteSource,
+  type RouteViewEntry,
+  type SelectedRoute,
+  type Slot,
+} from './route-types.js';
 
-export type RouteSource = 'connected' | 'static' | 'bgp';
+export {
+  AdminDistance,
+  DEFAULT_CONTEXT,
+  RouteCode,
+  type BgpShowAttrs,
+  type NextHop,
+  type NotInstalledReason,
+  type ResolvedNexthop,
+  type RouteInput,
+  type RouteSource,
+  type RouteViewEntry,
+  type SelectedRoute,
+} from './route-types.js';
 
-/** The name of the default routing context (the main table). */
-export const DEFAULT_CONTEXT = 'default';
-
-/** Administrative distances (Catalyst defaults). */
-export const AdminDistance = {
-  connected: 0,
-  static: 1,
-  ebgp: 20,
-  ibgp: 200,
-} as const;
-
-/** Catalyst `show ip route` codes per source. */
-export const RouteCode = { connected: 'C', static: 'S', bgp: 'B' } as const;
-
-export type NextHop =
-  | { readonly kind: 'tunnel'; readonly tunnel: string }
-  | {
-      readonly kind: 'gateway';
-      readonly address: string;
-      /** Routing context to resolve the address in; default: the route's own context. */
-      readonly context?: string;
-    }
-  /** A non-tunnel interface; used for connected subnets of other interfaces (underlay). */
-  | { readonly kind: 'interface'; readonly ifname: string };
-
-/** BGP attributes kept for `show` only. */
-export interface BgpShowAttrs {
-  readonly asPath?: string;
-  readonly med?: number;
-  readonly localPref?: number;
-  /** Peer the route was learned from. */
-  readonly from?: string;
+function candidateOf(slot: Slot, source: RouteSource): Candidate | undefined {
+  for (const c of slot.candidates) if (c.source === source) return c;
+  return undefined;
 }
 
-export interface RouteInput {
-  readonly nexthops: readonly NextHop[];
-  readonly distance: number;
-  /** Metric shown as the second number of [distance/metric]. */
-  readonly metric?: number;
-  readonly attrs?: BgpShowAttrs;
+function putCandidate(slot: Slot, c: Candidate): void {
+  const i = slot.candidates.findIndex((x) => x.source === c.source);
+  // New arrays of the exact size: most slots keep one candidate for their lifetime.
+  if (i >= 0) slot.candidates[i] = c;
+  else if (slot.candidates.length === 0) slot.candidates = [c];
+  else slot.candidates = [...slot.candidates, c];
 }
 
-interface Candidate {
-  readonly source: RouteSource;
-  readonly nexthops: readonly NextHop[];
-  readonly distance: number;
-  readonly metric: number;
-  readonly attrs: BgpShowAttrs | undefined;
-  /** Clock ms when this candidate last changed. */
-  readonly sinceMs: number;
-}
-
-interface Slot {
-  /** `context|prefix`. */
-  readonly key: string;
-  readonly context: string;
-  readonly prefix: string;
-  readonly parsed: Prefix;
-  readonly family: IpFamily;
-  readonly candidates: Map<RouteSource, Candidate>;
-}
-
-/** A resolved kernel-level next hop: a device (tunnel) or a gateway on an interface. */
-export interface ResolvedNexthop {
-  /** Stable identity: `dev|<family>|<dev>` or `gw|<family>|<dev>|<via>`. */
-  readonly key: string;
-  readonly family: IpFamily;
-  readonly dev: string;
-  readonly via: string | undefined;
-  /** The tunnel this next hop rides on, if any. */
-  readonly tunnel: string | undefined;
-}
-
-interface Resolution {
-  readonly candidates: readonly ResolvedNexthop[];
-  readonly usable: readonly ResolvedNexthop[];
-}
-
-/** A route the FIB should carry. */
-export interface SelectedRoute {
-  readonly context: string;
-  readonly prefix: string;
-  readonly family: IpFamily;
-  readonly source: RouteSource;
-  /** All resolved next hops (names the ECMP set), sorted by key. */
-  readonly candidates: readonly ResolvedNexthop[];
-  /** The members currently usable (tunnel up), sorted by key; never empty. */
-  readonly usable: readonly ResolvedNexthop[];
-}
-
-export type NotInstalledReason = 'unresolved next hop' | 'no usable next hop';
-
-/** One line of `show ip route` (a candidate of one source for one prefix). */
-export interface RouteViewEntry {
-  readonly code: 'C' | 'S' | 'B';
-  readonly source: RouteSource;
-  readonly context: string;
-  readonly prefix: string;
-  readonly distance: number;
-  readonly metric: number;
-  /** True for the candidate chosen for the prefix. */
-  readonly selected: boolean;
-  readonly nexthops: readonly {
-    readonly via: string | undefined;
-    readonly interface: string | undefined;
-    readonly usable: boolean;
-    /** The routing context a gateway is resolved in, when not the route's own. */
-    readonly context?: string;
-  }[];
-  readonly ageMs: number;
-  /** Why a candidate without usable next hops is not selected; null otherwise. */
-  readonly reason: NotInstalledReason | null;
-  readonly attrs: BgpShowAttrs | undefined;
-}
-
-/** Maximum recursion when resolving gateways through other gateway routes. */
-const MAX_RESOLVE_DEPTH = 4;
-
-function slotKey(context: string, prefix: string): string {
-  return `${context}|${prefix}`;
-}
-
-function byKey(a: ResolvedNexthop, b: ResolvedNexthop): number {
-  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
-}
-
-function uniqSorted(list: ResolvedNexthop[]): ResolvedNexthop[] {
-  if (list.length < 2) return list;
-  const m = new Map<string, ResolvedNexthop>();
-  for (const n of list) m.set(n.key, n);
-  return [...m.values()].sort(byKey);
-}
-
-function deviceNexthop(family: IpFamily, dev: string, tunnel: string | undefined) {
-  return { key: `dev|${family}|${dev}`, family, dev, via: undefined, tunnel };
+function removeCandidate(slot: Slot, source: RouteSource): void {
+  const i = slot.candidates.findIndex((x) => x.source === source);
+  if (i >= 0) slot.candidates.splice(i, 1);
 }
 
 /** Canonical prefix text or throws a TypeError naming the bad value. */
@@ -171,13 +74,43 @@ export function canonicalPrefix(s: string): string {
   return formatPrefix(p);
 }
 
+/** Above this many distinct gateways in a context, any BGP change there recomputes everything. */
+const MAX_TRACKED_GATEWAYS = 64;
+
+interface GatewayRef {
+  readonly addr: IpAddr | null;
+  count: number;
+}
+
+/** What {@link Rib.computeChanges} returns. */
+export interface SelectionChanges {
+  /**
+   * The selected route per `context|prefix`: all of them when `changed` is null, else those of
+   * the changed keys (a changed key without an entry is no longer selected).
+   */
+  readonly selected: ReadonlyMap<string, SelectedRoute>;
+  /** Keys whose selection may have changed since the last call; null: any may have. */
+  readonly changed: ReadonlySet<string> | null;
+}
+
 export class Rib {
   private readonly slots = new Map<string, Slot>();
+  /** The same slots by context, then canonical prefix text. */
+  private readonly index = new Map<string, Map<string, Slot>>();
   private readonly tunnelUp = new Map<string, boolean>();
   /** Tunnel names known to be tunnels (device next hops, carrier-dependent). */
   private readonly nowMs: () => number;
   /** Bumped on every change; lets callers skip work when nothing changed. */
   private generationValue = 0;
+  /** Prefix lengths present, with their counts, per `context|family` (for LPM probes). */
+  private readonly lengthCounts = new Map<string, FamilyLengths>();
+  /** Gateway addresses next hops name, per context they are resolved in. */
+  private readonly gatewayRefs = new Map<string, Map<string, GatewayRef>>();
+  /** For computeChanges(): slots changed since the last call, or everything. */
+  private dirty = new Set<string>();
+  private allDirty = true;
+  /** Next-hop lists shared by the selected routes (most routes have one of a few lists). */
+  private lists = new Map<string, readonly ResolvedNexthop[]>();
 
   constructor(nowMs: () => number) {
     this.nowMs = nowMs;
@@ -187,66 +120,190 @@ export class Rib {
     return this.generationValue;
   }
 
-  /** Set (or with `null`, remove) the candidate of `source` for (context, prefix). */
-  set(source: RouteSource, context: string, prefix: string, input: RouteInput | null): boolean {
-    const p = parsePrefix(prefix);
-    if (!p) throw new TypeError(`not a prefix: ${prefix}`);
-    const canon = formatPrefix(p);
-    const key = slotKey(context, canon);
-    let slot = this.slots.get(key);
+  /**
+   * Set (or with `null`, remove) the candidate of `source` for (context, prefix). `parsed`, when
+   * given, is `prefix` in binary form (canonical text then): it saves parsing the text.
+   */
+  set(
+    source: RouteSource,
+    context: string,
+    prefix: string,
+    input: RouteInput | null,
+    parsed?: Prefix,
+  ): boolean {
+    // Looked up by (context, prefix) without building the `context|prefix` key.
+    const byPrefix = this.index.get(context);
+    let slot = byPrefix?.get(prefix);
+    let p = slot?.parsed ?? parsed;
+    let canon = prefix;
+    if (!slot && !parsed) {
+      p = parsePrefix(prefix) ?? undefined;
+      if (!p) throw new TypeError(`not a prefix: ${prefix}`);
+      canon = formatPrefix(p);
+      if (canon !== prefix) slot = byPrefix?.get(canon);
+    }
     if (input === null) {
-      if (!slot?.candidates.delete(source)) return false;
-      if (slot.candidates.size === 0) this.slots.delete(key);
+      const old = slot ? candidateOf(slot, source) : undefined;
+      if (!slot || !old) return false;
+      removeCandidate(slot, source);
+      this.changed(slot, old, undefined);
+      if (slot.candidates.length === 0) this.removeSlot(slot);
       this.generationValue++;
       return true;
     }
-    const prev = slot?.candidates.get(source);
+    const prev = slot ? candidateOf(slot, source) : undefined;
     const metric = input.metric ?? 0;
     if (
       prev &&
       prev.distance === input.distance &&
       prev.metric === metric &&
-      JSON.stringify(prev.nexthops) === JSON.stringify(input.nexthops) &&
-      JSON.stringify(prev.attrs) === JSON.stringify(input.attrs)
+      sameNexthops(prev.nexthops, input.nexthops) &&
+      (prev.attrs === input.attrs || JSON.stringify(prev.attrs) === JSON.stringify(input.attrs))
     )
       return false;
     if (!slot) {
+      if (!p) throw new TypeError(`not a prefix: ${prefix}`);
       slot = {
-        key,
+        key: slotKey(context, canon),
         context,
         prefix: canon,
         parsed: p,
         family: p.addr.family,
-        candidates: new Map(),
+        candidates: [],
       };
-      this.slots.set(key, slot);
+      this.addSlot(slot);
     }
-    slot.candidates.set(source, {
+    const next: Candidate = {
       source,
-      nexthops: [...input.nexthops],
+      // Frozen lists (shared by many routes, e.g. one per BGP UPDATE) are kept as they are.
+      nexthops: Object.isFrozen(input.nexthops) ? input.nexthops : [...input.nexthops],
       distance: input.distance,
       metric,
       attrs: input.attrs,
       sinceMs: prev && sameNexthops(prev.nexthops, input.nexthops) ? prev.sinceMs : this.nowMs(),
-    });
+    };
+    putCandidate(slot, next);
+    this.changed(slot, prev, next);
     this.generationValue++;
     return true;
   }
 
   /** Remove every candidate of `source` (optionally only in one context). */
   clearSource(source: RouteSource, context?: string): void {
-    for (const [key, slot] of this.slots) {
+    for (const slot of this.slots.values()) {
       if (context !== undefined && slot.context !== context) continue;
-      if (slot.candidates.delete(source)) this.generationValue++;
-      if (slot.candidates.size === 0) this.slots.delete(key);
+      const old = candidateOf(slot, source);
+      if (old) {
+        removeCandidate(slot, source);
+        this.changed(slot, old, undefined);
+        this.generationValue++;
+      }
+      if (slot.candidates.length === 0) this.removeSlot(slot);
     }
+  }
+
+  private addSlot(slot: Slot): void {
+    this.slots.set(slot.key, slot);
+    let byPrefix = this.index.get(slot.context);
+    if (!byPrefix) this.index.set(slot.context, (byPrefix = new Map<string, Slot>()));
+    byPrefix.set(slot.prefix, slot);
+    let counts = this.lengthCounts.get(slot.context);
+    if (!counts) {
+      counts = { v4: new Int32Array(33), v6: new Int32Array(129) };
+      this.lengthCounts.set(slot.context, counts);
+    }
+    const byLen = slot.family === 4 ? counts.v4 : counts.v6;
+    byLen[slot.parsed.len] = (byLen[slot.parsed.len] ?? 0) + 1;
+  }
+
+  private removeSlot(slot: Slot): void {
+    this.slots.delete(slot.key);
+    this.index.get(slot.context)?.delete(slot.prefix);
+    const counts = this.lengthCounts.get(slot.context);
+    const byLen = slot.family === 4 ? counts?.v4 : counts?.v6;
+    if (byLen) byLen[slot.parsed.len] = (byLen[slot.parsed.len] ?? 0) - 1;
+  }
+
+  /**
+   * Book-keeping for computeChanges(): a candidate of `slot` went from `prev` to `next`. Only the
+   * slot itself needs a new selection, unless the change can move other routes: connected and
+   * static routes, or a route covering a gateway address some next hop is resolved through.
+   */
+  private changed(slot: Slot, prev: Candidate | undefined, next: Candidate | undefined): void {
+    if (prev?.nexthops !== next?.nexthops) {
+      if (prev) this.trackGateways(slot, prev, -1);
+      if (next) this.trackGateways(slot, next, 1);
+    }
+    if (this.allDirty) return;
+    const source = (next ?? prev)?.source;
+    if (source !== 'bgp' || this.coversGateway(slot)) {
+      this.allDirty = true;
+      this.dirty.clear();
+      return;
+    }
+    this.dirty.add(slot.key);
+  }
+
+  private trackGateways(slot: Slot, c: Candidate, delta: 1 | -1): void {
+    for (const nh of c.nexthops) {
+      if (nh.kind !== 'gateway') continue;
+      const ctx = nh.context ?? slot.context;
+      let refs = this.gatewayRefs.get(ctx);
+      if (!refs) this.gatewayRefs.set(ctx, (refs = new Map<string, GatewayRef>()));
+      const ref = refs.get(nh.address);
+      if (ref) {
+        ref.count += delta;
+        if (ref.count <= 0) refs.delete(nh.address);
+      } else if (delta > 0) {
+        refs.set(nh.address, { addr: parseIp(nh.address), count: 1 });
+      }
+    }
+  }
+
+  private coversGateway(slot: Slot): boolean {
+    const refs = this.gatewayRefs.get(slot.context);
+    if (!refs || refs.size === 0) return false;
+    if (refs.size > MAX_TRACKED_GATEWAYS) return true;
+    for (const ref of refs.values()) {
+      if (ref.addr && covers(slot.parsed, ref.addr)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * What changed in the selection since the last call: everything (a full recompute, `changed`
+   * null) or, when that is safe (BGP routes that no next hop resolves through), only the changed
+   * keys with their new selection (absent: no longer selected). `full` asks for everything.
+   */
+  computeChanges(full = false): SelectionChanges {
+    if (this.allDirty || full) {
+      this.allDirty = false;
+      this.dirty.clear();
+      this.lists = new Map();
+      return { selected: this.compute(), changed: null };
+    }
+    const changed = this.dirty;
+    this.dirty = new Set();
+    // Selected on demand, so that a consumer taking one route at a time leaves only short-lived
+    // garbage (a full table's worth of selections at once would be promoted by the GC).
+    const pass = newPass(this.slots, this.tunnelUp, this.lengthCounts);
+    pass.memoiseTopLevel = false;
+    const visiting = new Set<string>();
+    const selected = new LazySelection(changed, (key) => {
+      const slot = this.slots.get(key);
+      const sel = slot ? pass.select(slot, 0, visiting) : null;
+      return slot && sel && sel.candidate.source !== 'connected'
+        ? this.selectedRoute(slot, sel)
+        : undefined;
+    });
+    return { selected, changed };
   }
 
   /** Candidates of one source, as `context|prefix` → input (for diffing a new config). */
   entriesOf(source: RouteSource): Map<string, { context: string; prefix: string }> {
     const out = new Map<string, { context: string; prefix: string }>();
     for (const [key, slot] of this.slots)
-      if (slot.candidates.has(source)) out.set(key, { context: slot.context, prefix: slot.prefix });
+      if (candidateOf(slot, source)) out.set(key, { context: slot.context, prefix: slot.prefix });
     return out;
   }
 
@@ -255,6 +312,8 @@ export class Rib {
     if ((this.tunnelUp.get(name) ?? false) === up) return false;
     this.tunnelUp.set(name, up);
     this.generationValue++;
+    this.allDirty = true;
+    this.dirty.clear();
     return true;
   }
 
@@ -264,31 +323,47 @@ export class Rib {
 
   /** The selected route per (context, prefix), keyed `context|prefix`. */
   compute(): Map<string, SelectedRoute> {
-    const pass = newPass(this.slots, this.tunnelUp);
+    const pass = newPass(this.slots, this.tunnelUp, this.lengthCounts);
     const out = new Map<string, SelectedRoute>();
+    const visiting = new Set<string>();
     for (const [key, slot] of this.slots) {
-      const sel = pass.select(slot, 0, new Set());
+      const sel = pass.select(slot, 0, visiting);
       if (!sel || sel.candidate.source === 'connected') continue;
-      out.set(key, {
-        context: slot.context,
-        prefix: slot.prefix,
-        family: slot.family,
-        source: sel.candidate.source,
-        candidates: sel.resolution.candidates,
-        usable: sel.resolution.usable,
-      });
+      out.set(key, this.selectedRoute(slot, sel));
     }
     return out;
   }
 
+  private selectedRoute(slot: Slot, sel: Selection): SelectedRoute {
+    return {
+      context: slot.context,
+      prefix: slot.prefix,
+      family: slot.family,
+      source: sel.candidate.source,
+      candidates: this.shared(sel.resolution.candidates),
+      usable: this.shared(sel.resolution.usable),
+    };
+  }
+
+  /** An equal list already in use, or this one (kept for the next routes). */
+  private shared(list: readonly ResolvedNexthop[]): readonly ResolvedNexthop[] {
+    const first = list[0];
+    if (!first) return EMPTY_RESOLVED;
+    const key = list.length === 1 ? first.key : list.map((n) => n.key).join(' ');
+    const hit = this.lists.get(key);
+    if (hit && sameResolved(hit, list)) return hit;
+    this.lists.set(key, list);
+    return list;
+  }
+
   /** Read-only rows for `show ip route`, sorted by context, then prefix, then distance. */
   view(): RouteViewEntry[] {
-    const pass = newPass(this.slots, this.tunnelUp);
+    const pass = newPass(this.slots, this.tunnelUp, this.lengthCounts);
     const now = this.nowMs();
     const rows: RouteViewEntry[] = [];
     for (const slot of this.slots.values()) {
       const sel = pass.select(slot, 0, new Set());
-      for (const c of slot.candidates.values()) {
+      for (const c of slot.candidates) {
         const r = pass.resolveCandidate(slot, c, 0, new Set());
         // One line per configured next hop; a gateway shows its address and where it resolved.
         const nexthops = c.nexthops.map((n) => {
@@ -339,197 +414,82 @@ function cmp(a: string, b: string): number {
 }
 
 function sameNexthops(a: readonly NextHop[], b: readonly NextHop[]): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
 }
 
-interface Selection {
-  readonly candidate: Candidate;
-  readonly resolution: Resolution;
-}
-
-function newPass(slots: ReadonlyMap<string, Slot>, tunnelUp: ReadonlyMap<string, boolean>) {
-  return new ResolvePass(slots, tunnelUp, new ResolvePass(slots, null, null));
+function sameResolved(a: readonly ResolvedNexthop[], b: readonly ResolvedNexthop[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === y) continue;
+    if (
+      !x ||
+      !y ||
+      x.key !== y.key ||
+      x.family !== y.family ||
+      x.dev !== y.dev ||
+      x.via !== y.via ||
+      x.tunnel !== y.tunnel
+    )
+      return false;
+  }
+  return true;
 }
 
 /**
- * One resolution pass over a RIB snapshot, memoising selections. A gateway's *candidate* hops
- * come from a structural pass that treats every tunnel as up, so the ECMP set (and its group)
- * of a route does not change when a tunnel under a recursive next hop goes down: only the
- * usable members do, which is one group update.
+ * The selection of a set of keys, computed at each read (valid until the Rib changes); the
+ * iteration methods compute every key once into a Map.
  */
-class ResolvePass {
-  private readonly slots: ReadonlyMap<string, Slot>;
-  /** null: structural pass, every tunnel counts as up. */
-  private readonly tunnelUp: ReadonlyMap<string, boolean> | null;
-  private readonly structural: ResolvePass | null;
-  private readonly selections = new Map<string, Selection | null>();
-  /** Gateway resolutions by `context|address`, valid for any route not covering the address. */
-  private readonly gateways = new Map<string, Resolution | null>();
-  private readonly ips = new Map<string, IpAddr | null>();
-  /** Prefix lengths present per `context|family`, longest first (LPM probes only these). */
-  private lengths: Map<string, number[]> | null = null;
-  /** Bumped whenever a result depended on the route being resolved (loop cut, self skip). */
-  private taint = 0;
+class LazySelection implements ReadonlyMap<string, SelectedRoute> {
+  private readonly keySet: ReadonlySet<string>;
+  private readonly selectOne: (key: string) => SelectedRoute | undefined;
 
-  constructor(
-    slots: ReadonlyMap<string, Slot>,
-    tunnelUp: ReadonlyMap<string, boolean> | null,
-    structural: ResolvePass | null,
-  ) {
-    this.slots = slots;
-    this.tunnelUp = tunnelUp;
-    this.structural = structural;
+  constructor(keys: ReadonlySet<string>, select: (key: string) => SelectedRoute | undefined) {
+    this.keySet = keys;
+    this.selectOne = select;
   }
 
-  /** Lowest distance candidate with a usable next hop (ties: connected < static < bgp). */
-  select(slot: Slot, depth: number, visiting: Set<string>): Selection | null {
-    const key = slot.key;
-    const memo = this.selections.get(key);
-    if (memo !== undefined) return memo;
-    if (visiting.has(key) || depth > MAX_RESOLVE_DEPTH) {
-      this.taint++;
-      return null;
-    }
-    visiting.add(key);
-    const all = [...slot.candidates.values()];
-    const order =
-      all.length < 2
-        ? all
-        : all.sort(
-            (a, b) => a.distance - b.distance || sourceRank(a.source) - sourceRank(b.source),
-          );
-    let best: Selection | null = null;
-    for (const c of order) {
-      const r = this.resolveCandidate(slot, c, depth, visiting);
-      if (r && r.usable.length > 0) {
-        best = { candidate: c, resolution: r };
-        break;
-      }
-    }
-    visiting.delete(key);
-    // Only memoise top-level answers: a nested answer may be cut short by `visiting`.
-    if (depth === 0 || best) this.selections.set(key, best);
-    return best;
+  get(key: string): SelectedRoute | undefined {
+    return this.keySet.has(key) ? this.selectOne(key) : undefined;
   }
 
-  /** Resolve every next hop of one candidate; null when any gateway is unresolvable. */
-  resolveCandidate(
-    slot: Slot,
-    c: Candidate,
-    depth: number,
-    visiting: Set<string>,
-  ): Resolution | null {
-    const candidates: ResolvedNexthop[] = [];
-    const usable: ResolvedNexthop[] = [];
-    let resolvedAny = false;
-    for (const nh of c.nexthops) {
-      if (nh.kind === 'tunnel') {
-        const d = deviceNexthop(slot.family, nh.tunnel, nh.tunnel);
-        candidates.push(d);
-        if (this.tunnelUp === null || this.tunnelUp.get(nh.tunnel) === true) usable.push(d);
-        resolvedAny = true;
-      } else if (nh.kind === 'interface') {
-        const d = deviceNexthop(slot.family, nh.ifname, undefined);
-        candidates.push(d);
-        usable.push(d);
-        resolvedAny = true;
-      } else {
-        const ctx = nh.context ?? slot.context;
-        const r = this.resolveGateway(slot, nh.address, depth, visiting, ctx);
-        const shape = this.structural
-          ? this.structural.resolveGateway(slot, nh.address, 0, new Set(), ctx)
-          : r;
-        const both = shape ?? r;
-        if (!both) continue;
-        resolvedAny = true;
-        candidates.push(...both.candidates);
-        if (r) usable.push(...r.usable);
-      }
-    }
-    if (!resolvedAny) return null;
-    return { candidates: uniqSorted(candidates), usable: uniqSorted(usable) };
+  has(key: string): boolean {
+    return this.get(key) !== undefined;
   }
 
-  /** Longest match for `address` among routes of `context` that can carry traffic. */
-  resolveGateway(
-    from: Slot,
-    address: string,
-    depth: number,
-    visiting: Set<string>,
-    context: string = from.context,
-  ): Resolution | null {
-    let addr = this.ips.get(address);
-    if (addr === undefined) {
-      addr = parseIp(address);
-      this.ips.set(address, addr);
-    }
-    if (!addr || addr.family !== from.family) return null;
-    const cacheKey = `${context}|${address}`;
-    const cacheable = context !== from.context || !prefixContains(from.parsed, addr);
-    if (cacheable) {
-      const hit = this.gateways.get(cacheKey);
-      if (hit !== undefined) return hit;
-    }
-    const taint = this.taint;
-    let result: Resolution | null = null;
-    for (const len of this.lengthsOf(context, addr.family)) {
-      const slot = this.slots.get(slotKey(context, coverOf(addr, len)));
-      if (!slot) continue;
-      if (slot === from) {
-        this.taint++;
-        continue;
-      }
-      const sel = this.select(slot, depth + 1, visiting);
-      if (!sel) continue;
-      result = viaGateway(sel, address, addr.family);
-      break;
-    }
-    if (cacheable && taint === this.taint) this.gateways.set(cacheKey, result);
-    return result;
+  get size(): number {
+    return this.all().size;
   }
 
-  private lengthsOf(context: string, family: IpFamily): number[] {
-    if (!this.lengths) {
-      const sets = new Map<string, Set<number>>();
-      for (const slot of this.slots.values()) {
-        const k = `${slot.context}|${slot.family}`;
-        let set = sets.get(k);
-        if (!set) sets.set(k, (set = new Set()));
-        set.add(slot.parsed.len);
-      }
-      this.lengths = new Map([...sets].map(([k, v]) => [k, [...v].sort((a, b) => b - a)]));
+  private all(): Map<string, SelectedRoute> {
+    const m = new Map<string, SelectedRoute>();
+    for (const k of this.keySet) {
+      const v = this.selectOne(k);
+      if (v) m.set(k, v);
     }
-    return this.lengths.get(`${context}|${family}`) ?? [];
+    return m;
   }
-}
 
-function sourceRank(s: RouteSource): number {
-  return s === 'connected' ? 0 : s === 'static' ? 1 : 2;
-}
+  forEach(
+    cb: (value: SelectedRoute, key: string, map: ReadonlyMap<string, SelectedRoute>) => void,
+  ): void {
+    for (const [k, v] of this.all()) cb(v, k, this);
+  }
 
-function coverOf(addr: IpAddr, len: number): string {
-  return formatPrefix({ addr: { family: addr.family, bytes: maskBytes(addr.bytes, len) }, len });
-}
+  entries(): MapIterator<[string, SelectedRoute]> {
+    return this.all().entries();
+  }
 
-/**
- * A gateway reached through `sel`: over a tunnel (point-to-point TUN) the gateway adds nothing,
- * so it collapses to the tunnel's device next hop; over a connected subnet of another interface
- * it becomes `via <gateway> dev <ifname>`; through a gateway route it inherits that route's hops.
- */
-function viaGateway(sel: Selection, address: string, family: IpFamily): Resolution {
-  const map = (n: ResolvedNexthop): ResolvedNexthop => {
-    if (n.tunnel !== undefined) return deviceNexthop(family, n.dev, n.tunnel);
-    if (n.via !== undefined) return { ...n, family };
-    return {
-      key: `gw|${family}|${n.dev}|${address}`,
-      family,
-      dev: n.dev,
-      via: address,
-      tunnel: undefined,
-    };
-  };
-  return {
-    candidates: uniqSorted(sel.resolution.candidates.map(map)),
-    usable: uniqSorted(sel.resolution.usable.map(map)),
-  };
+  keys(): MapIterator<string> {
+    return this.all().keys();
+  }
+
+  values(): MapIterator<SelectedRoute> {
+    return this.all().values();
+  }
+
+  [Symbol.iterator](): MapIterator<[string, SelectedRoute]> {
+    return this.all()[Symbol.iterator]();
+  }
 }

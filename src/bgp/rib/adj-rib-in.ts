@@ -13,6 +13,7 @@ import {
   asPathCount,
   makePath,
   prefixKey,
+  sameAttrParts,
   withAttrs,
   type Path,
   type PathAttrs,
@@ -46,8 +47,12 @@ export class AdjRibIn {
   readonly #localAsn: number;
   #allowasIn: number;
   #filter: RouteFilter;
-  readonly #entries = new Map<string, AdjRibInEntry>();
+  /** An accepted path the filter left unchanged is kept as the Path alone (most of a table). */
+  readonly #entries = new Map<string, AdjRibInEntry | Path>();
   #accepted = 0;
+  /** The last attribute set announced, as given and as kept (see {@link sameAttrParts}). */
+  #lastGiven: PathAttrs | undefined;
+  #lastKept: PathAttrs | undefined;
 
   constructor(source: PathSource, opts: AdjRibInOptions) {
     this.source = source;
@@ -76,8 +81,9 @@ export class AdjRibIn {
   }
 
   #store(key: string, e: AdjRibInEntry): LocRibChange | undefined {
-    const old = this.#entries.get(key);
-    this.#entries.set(key, e);
+    const stored = this.#entries.get(key);
+    const old = stored && entryOf(stored);
+    this.#entries.set(key, e.post === e.pre && e.rejected === undefined ? e.pre : e);
     if (old?.post) this.#accepted--;
     if (e.post) {
       this.#accepted++;
@@ -90,23 +96,39 @@ export class AdjRibIn {
    * A route announced by the neighbor (an implicit withdraw of any earlier one, RFC 4271 §3.1).
    * `now` is the Clock time; an identical re-announcement keeps the original receive time.
    */
-  announce(prefix: Prefix, attrs: PathAttrs, now: number): LocRibChange | undefined {
+  announce(prefix: Prefix, given: PathAttrs, now: number): LocRibChange | undefined {
+    // The NLRI of one UPDATE share their attributes: keep one object for all of them.
+    let attrs = given;
+    if (this.#lastGiven !== undefined && sameAttrParts(this.#lastGiven, given))
+      attrs = this.#lastKept ?? given;
+    else {
+      this.#lastGiven = given;
+      this.#lastKept = given;
+    }
     const key = prefixKey(prefix);
-    const old = this.#entries.get(key);
+    const stored = this.#entries.get(key);
+    const old = stored && entryOf(stored);
     const fresh = makePath({ prefix, attrs, source: this.source, receivedAt: now });
     const pre = old && old.pre.key === fresh.key ? old.pre : fresh;
     if (old && old.pre === pre) return undefined;
     const e = this.#evaluate(pre);
-    return this.#store(key, { ...e, pre: e.rejected === 'as-loop' ? withLoopFlag(pre) : pre });
+    return this.#store(
+      key,
+      e.rejected === 'as-loop'
+        ? { ...e, pre: withLoopFlag(pre) }
+        : e.pre === pre
+          ? e
+          : { ...e, pre },
+    );
   }
 
   /** A withdrawn route (including RFC 7606 treat-as-withdraw). */
   withdraw(prefix: Prefix): LocRibChange | undefined {
     const key = prefixKey(prefix);
-    const old = this.#entries.get(key);
-    if (!old) return undefined;
+    const stored = this.#entries.get(key);
+    if (!stored) return undefined;
     this.#entries.delete(key);
-    if (!old.post) return undefined;
+    if (!entryOf(stored).post) return undefined;
     this.#accepted--;
     return { kind: 'withdraw', prefix, source: this.source };
   }
@@ -114,7 +136,8 @@ export class AdjRibIn {
   /** Session down: drop everything; returns the withdrawals for Loc-RIB. */
   clear(): LocRibChange[] {
     const out: LocRibChange[] = [];
-    for (const e of this.#entries.values()) {
+    for (const v of this.#entries.values()) {
+      const e = entryOf(v);
       if (e.post) out.push({ kind: 'withdraw', prefix: e.pre.prefix, source: this.source });
     }
     this.#entries.clear();
@@ -130,7 +153,8 @@ export class AdjRibIn {
     if (opts.importFilter) this.#filter = opts.importFilter;
     if (opts.allowasIn !== undefined) this.#allowasIn = opts.allowasIn;
     const out: LocRibChange[] = [];
-    for (const [key, old] of [...this.#entries]) {
+    for (const [key, v] of [...this.#entries]) {
+      const old = entryOf(v);
       const e = this.#evaluate(old.pre);
       if (e.post?.key === old.post?.key && e.rejected === old.rejected) continue;
       const c = this.#store(key, e);
@@ -140,12 +164,17 @@ export class AdjRibIn {
   }
 
   get(prefix: Prefix): AdjRibInEntry | undefined {
-    return this.#entries.get(prefixKey(prefix));
+    const v = this.#entries.get(prefixKey(prefix));
+    return v && entryOf(v);
   }
 
-  entries(): IterableIterator<AdjRibInEntry> {
-    return this.#entries.values();
+  *entries(): IterableIterator<AdjRibInEntry> {
+    for (const v of this.#entries.values()) yield entryOf(v);
   }
+}
+
+function entryOf(v: AdjRibInEntry | Path): AdjRibInEntry {
+  return 'pre' in v ? v : { pre: v, post: v, rejected: undefined };
 }
 
 function withLoopFlag(p: Path): Path {

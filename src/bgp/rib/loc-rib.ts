@@ -39,10 +39,89 @@ export interface Destination {
   readonly version: number;
 }
 
+/**
+ * The paths of one destination by source key: most destinations have one path, which is kept
+ * without a Map (a Map per destination is most of a full table's memory otherwise).
+ */
+class PathSet implements ReadonlyMap<string, Path> {
+  private onlyKey: string | undefined;
+  private onlyPath: Path | undefined;
+  private many: Map<string, Path> | undefined;
+
+  get size(): number {
+    if (this.many) return this.many.size;
+    return this.onlyKey === undefined ? 0 : 1;
+  }
+
+  get(key: string): Path | undefined {
+    if (this.many) return this.many.get(key);
+    return key === this.onlyKey ? this.onlyPath : undefined;
+  }
+
+  has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  set(key: string, path: Path): void {
+    if (this.many) {
+      this.many.set(key, path);
+    } else if (this.onlyKey === undefined || this.onlyKey === key) {
+      this.onlyKey = key;
+      this.onlyPath = path;
+    } else {
+      this.many = new Map(this.asMap());
+      this.many.set(key, path);
+      this.onlyKey = undefined;
+      this.onlyPath = undefined;
+    }
+  }
+
+  delete(key: string): boolean {
+    if (this.many) return this.many.delete(key);
+    if (this.onlyKey === undefined || key !== this.onlyKey) return false;
+    this.onlyKey = undefined;
+    this.onlyPath = undefined;
+    return true;
+  }
+
+  /** The paths, in insertion order (a fresh array). */
+  list(): Path[] {
+    if (this.many) return [...this.many.values()];
+    return this.onlyPath ? [this.onlyPath] : [];
+  }
+
+  private asMap(): Map<string, Path> {
+    if (this.many) return this.many;
+    const m = new Map<string, Path>();
+    if (this.onlyKey !== undefined && this.onlyPath) m.set(this.onlyKey, this.onlyPath);
+    return m;
+  }
+
+  forEach(cb: (value: Path, key: string, map: ReadonlyMap<string, Path>) => void): void {
+    for (const [k, v] of this.asMap()) cb(v, k, this);
+  }
+
+  entries(): MapIterator<[string, Path]> {
+    return this.asMap().entries();
+  }
+
+  keys(): MapIterator<string> {
+    return this.asMap().keys();
+  }
+
+  values(): MapIterator<Path> {
+    return this.asMap().values();
+  }
+
+  [Symbol.iterator](): MapIterator<[string, Path]> {
+    return this.asMap()[Symbol.iterator]();
+  }
+}
+
 interface MutableDestination {
   prefix: Prefix;
   family: Family;
-  paths: Map<string, Path>;
+  paths: PathSet;
   best: Path | undefined;
   reason: BestPathReasonName | undefined;
   multipath: readonly Path[];
@@ -68,6 +147,21 @@ export function destinationKey(prefix: Prefix): string {
 
 function pathIdentity(p: Path | undefined): string {
   return p ? `${sourceKey(p.source)}#${p.key}` : '';
+}
+
+/** Same source and attributes (the same object, the common case, without building keys). */
+function samePath(a: Path | undefined, b: Path | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return false;
+  if (a.key !== b.key) return false;
+  return a.source === b.source || pathIdentity(a) === pathIdentity(b);
+}
+
+function samePaths(a: readonly Path[], b: readonly Path[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!samePath(a[i], b[i])) return false;
+  return true;
 }
 
 export class LocRib {
@@ -112,7 +206,7 @@ export class LocRib {
       d = {
         prefix: path.prefix,
         family: familyOfPrefix(path.prefix),
-        paths: new Map(),
+        paths: new PathSet(),
         best: undefined,
         reason: undefined,
         multipath: [],
@@ -162,10 +256,9 @@ export class LocRib {
       this.#dirty.delete(key);
       const d = this.#dests.get(key);
       if (!d) continue;
-      const dec = decide([...d.paths.values()], this.#opts);
-      const bestChanged = pathIdentity(dec.best) !== pathIdentity(d.best);
-      const mpIds = (ps: readonly Path[]): string => ps.map(pathIdentity).join(',');
-      const multipathChanged = mpIds(dec.multipath) !== mpIds(d.multipath);
+      const dec = decide(d.paths.list(), this.#opts);
+      const bestChanged = !samePath(dec.best, d.best);
+      const multipathChanged = !samePaths(dec.multipath, d.multipath);
       const previousBest = d.best;
       d.reason = dec.reason;
       if (bestChanged || multipathChanged) {

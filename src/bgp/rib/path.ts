@@ -112,6 +112,26 @@ export function normaliseCommunities(xs: readonly number[]): readonly number[] {
  * NEXT_HOP for IPv4 unicast, the first MP_REACH_NLRI next hop otherwise (RFC 4760 §3, RFC 2545).
  */
 export function normaliseAttrs(attrs: readonly PathAttribute[], family: Family): PathAttrs {
+  // Every NLRI of one UPDATE carries the same attribute list: normalise it once per family.
+  let memo = normalisedCache.get(attrs);
+  if (memo === undefined) {
+    memo = {};
+    normalisedCache.set(attrs, memo);
+  }
+  let v = memo[family];
+  if (v === undefined) {
+    v = computeNormalisedAttrs(attrs, family);
+    memo[family] = v;
+  }
+  return v;
+}
+
+const normalisedCache = new WeakMap<
+  readonly PathAttribute[],
+  { -readonly [F in Family]?: PathAttrs }
+>();
+
+function computeNormalisedAttrs(attrs: readonly PathAttribute[], family: Family): PathAttrs {
   let out = { ...emptyAttrs(Origin.INCOMPLETE) };
   let v4Hop: IpAddr | undefined;
   let mpHop: IpAddr | undefined;
@@ -166,6 +186,24 @@ export function normaliseAttrs(attrs: readonly PathAttribute[], family: Family):
   const nextHop = family === 'ipv4-unicast' ? (v4Hop ?? mpHop) : (mpHop ?? v4Hop);
   return { ...out, nextHop, unknown: unknown.sort((a, b) => a.code - b.code) };
 }
+
+/**
+ * `attrs` with `nextHop` as the next hop: one object per (attrs, next-hop object) pair, so the NLRI
+ * of one UPDATE (same normalised attributes, same next hop) share it.
+ */
+export function withNextHop(attrs: PathAttrs, nextHop: IpAddr | undefined): PathAttrs {
+  if (attrs.nextHop === nextHop) return attrs;
+  const hit = nextHopCache.get(attrs);
+  if (hit && hit.nextHop === nextHop) return hit.value;
+  const value: PathAttrs = { ...attrs, nextHop };
+  nextHopCache.set(attrs, { nextHop, value });
+  return value;
+}
+
+const nextHopCache = new WeakMap<
+  PathAttrs,
+  { readonly nextHop: IpAddr | undefined; readonly value: PathAttrs }
+>();
 
 /** RFC 4271 §9.1.2.2(a): AS_SEQUENCE counts each AS, AS_SET counts 1, confed segments 0. */
 export function asPathLength(attrs: PathAttrs): number {
@@ -246,7 +284,12 @@ function computeAttrKey(a: PathAttrs): string {
 export function prefixKey(p: Prefix): string {
   let k = prefixKeyCache.get(p);
   if (k === undefined) {
-    k = formatPrefix(p);
+    const b = p.addr.bytes;
+    // IPv4 (the bulk case) without formatIp's array round trip; the same text.
+    k =
+      p.addr.family === 4 && b.length === 4
+        ? `${String(b[0])}.${String(b[1])}.${String(b[2])}.${String(b[3])}/${String(p.len)}`
+        : formatPrefix(p);
     prefixKeyCache.set(p, k);
   }
   return k;
@@ -254,7 +297,8 @@ export function prefixKey(p: Prefix): string {
 
 const prefixKeyCache = new WeakMap<Prefix, string>();
 
-function ipText(a: IpAddr): string {
+/** Canonical text of an address (cached per address object: one per UPDATE next hop). */
+export function ipText(a: IpAddr): string {
   let t = ipTextCache.get(a);
   if (t === undefined) {
     t = formatIp(a);
@@ -267,8 +311,17 @@ const ipTextCache = new WeakMap<IpAddr, string>();
 
 /** Identity of a path's source within one destination: one path per neighbor (no ADD-PATH). */
 export function sourceKey(s: PathSource): string {
-  return s.kind === 'local' ? 'local' : `${s.routingContext ?? ''}/${s.address}`;
+  if (s.kind === 'local') return 'local';
+  // One source object per session: build its key once.
+  let k = sourceKeyCache.get(s);
+  if (k === undefined) {
+    k = `${s.routingContext ?? ''}/${s.address}`;
+    sourceKeyCache.set(s, k);
+  }
+  return k;
 }
+
+const sourceKeyCache = new WeakMap<PathSource, string>();
 
 export interface MakePathInput {
   readonly prefix: Prefix;
@@ -278,16 +331,56 @@ export interface MakePathInput {
   readonly flags?: Partial<PathFlags>;
 }
 
+/** The flags of a received path that passed the loop check (shared: paths are immutable). */
+const PEER_FLAGS: PathFlags = Object.freeze({ local: undefined, asLoop: false });
+
 export function makePath(i: MakePathInput): Path {
+  const f = i.flags;
   return Object.freeze({
     prefix: i.prefix,
     family: familyOfPrefix(i.prefix),
     attrs: i.attrs,
     source: i.source,
     receivedAt: i.receivedAt,
-    flags: { local: i.flags?.local, asLoop: i.flags?.asLoop ?? false },
+    flags:
+      f === undefined || (f.local === undefined && f.asLoop !== true)
+        ? PEER_FLAGS
+        : { local: f.local, asLoop: f.asLoop ?? false },
     key: attrKey(i.attrs),
   });
+}
+
+/**
+ * Are two attribute sets the same by their parts (each list compared by reference, next hops by
+ * value)? Cheap enough to run per route: it lets the NLRI of one UPDATE, which arrive as separate
+ * but equal objects, share one attribute object (and one {@link attrKey}).
+ */
+export function sameAttrParts(a: PathAttrs, b: PathAttrs): boolean {
+  if (a === b) return true;
+  return (
+    a.origin === b.origin &&
+    a.asPath === b.asPath &&
+    a.med === b.med &&
+    a.localPref === b.localPref &&
+    a.communities === b.communities &&
+    a.largeCommunities === b.largeCommunities &&
+    a.atomicAggregate === b.atomicAggregate &&
+    a.aggregator === b.aggregator &&
+    a.originatorId === b.originatorId &&
+    a.clusterList === b.clusterList &&
+    a.unknown === b.unknown &&
+    sameAddr(a.nextHop, b.nextHop)
+  );
+}
+
+function sameAddr(a: IpAddr | undefined, b: IpAddr | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || a.family !== b.family) return false;
+  const x = a.bytes;
+  const y = b.bytes;
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
 }
 
 /** A copy of the path with new attributes (policy results); the key is recomputed. */

@@ -15,8 +15,8 @@
  */
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/log.js';
-import { formatIp, parseIp, type IpAddr } from '../../lib/ip/addr.js';
-import { formatPrefix, parsePrefix, type Prefix } from '../../lib/ip/prefix.js';
+import { parseIp, type IpAddr } from '../../lib/ip/addr.js';
+import { parsePrefix, type Prefix } from '../../lib/ip/prefix.js';
 import type { BgpConfig, BgpNeighbor, StaticRoute } from '../../config/types.js';
 import { PolicySet } from '../policy/policy-set.js';
 import { AdjRibIn, type LocRibChange } from '../rib/adj-rib-in.js';
@@ -24,13 +24,22 @@ import { AdjRibOut, isEmptyUpdate, type OutUpdate } from '../rib/adj-rib-out.js'
 import { exportPath, type ExportPeer } from '../rib/export-policy.js';
 import { LocRib, type DestinationChange } from '../rib/loc-rib.js';
 import { localPaths, type LocalRoute } from '../rib/bgp-rib.js';
-import { asPathText, normaliseAttrs, type Family, type Path, type PathAttrs } from '../rib/path.js';
+import {
+  asPathText,
+  ipText,
+  normaliseAttrs,
+  prefixKey,
+  withNextHop,
+  type Family,
+  type Path,
+  type PathAttrs,
+} from '../rib/path.js';
 import { packUpdates } from '../rib/update-pack.js';
 import type { DecisionOptions } from '../rib/best-path.js';
 import { parseBgpId } from '../open-negotiation.js';
 import { Afi, Safi } from '../wire/constants.js';
 import { endOfRib } from './originate.js';
-import { neighborKey, type BgpSpeaker, type RoutesEvent } from './speaker.js';
+import type { BgpSpeaker, RoutesEvent } from './speaker.js';
 
 /** One route in a neighbor's Adj-RIB-Out. */
 export interface AdvertisedRoute {
@@ -43,10 +52,25 @@ export interface AdvertisedRoute {
 }
 
 interface PeerRib {
-  readonly cfg: BgpNeighbor;
+  /** The neighbor's configuration the policies were built from (soft reconfiguration swaps it). */
+  cfg: BgpNeighbor;
   readonly adjIn: AdjRibIn;
   readonly out: Map<Family, AdjRibOut>;
-  readonly exportPeer: ExportPeer;
+  exportPeer: ExportPeer;
+}
+
+/** The neighbor settings the RIB applies (import/export policy and their knobs). */
+function ribSettings(n: BgpNeighbor): string {
+  return JSON.stringify([
+    n.routeMapIn,
+    n.routeMapOut,
+    n.prefixListIn,
+    n.prefixListOut,
+    n.maxPrefixesOut,
+    n.asOverride,
+    n.nextHopSelf,
+    n.allowasIn,
+  ]);
 }
 
 function familyName(afi: number, safi: number): Family | undefined {
@@ -62,11 +86,10 @@ function addrOf(s: string | undefined, family: 4 | 6): IpAddr | undefined {
 export class SpeakerRib {
   readonly locRib: LocRib;
   private readonly speaker: BgpSpeaker;
-  private readonly bgp: BgpConfig;
+  private bgp: BgpConfig;
   private readonly clock: Clock;
   private readonly log: Logger;
-  private readonly policy: PolicySet;
-  private readonly cfgByKey = new Map<string, BgpNeighbor>();
+  private policy: PolicySet;
   private readonly peers = new Map<string, PeerRib>();
   private readonly listeners: ((changes: readonly DestinationChange[]) => void)[] = [];
   private statics: readonly LocalRoute[] = [];
@@ -88,7 +111,6 @@ export class SpeakerRib {
     this.log = opts.log.child({ mod: 'bgp' });
     this.policy = new PolicySet(opts.bgp);
     this.locRib = new LocRib({ maximumPaths: opts.bgp.maximumPaths, ...opts.decision });
-    for (const n of opts.bgp.neighbors) this.cfgByKey.set(neighborKey(n), n);
     this.speaker.onSessionChange((key, up) => {
       if (up) this.peerUp(key);
       else this.peerDown(key);
@@ -199,8 +221,90 @@ export class SpeakerRib {
     return n;
   }
 
+  /**
+   * Reload in place (after {@link BgpSpeaker.reconfigure}): new prefix-lists/route-maps,
+   * `maximum-paths`, `networks`, `redistribute` and static routes. Local routes are re-originated
+   * as a difference; a neighbor whose policy settings changed (or every neighbor when the
+   * prefix-lists/route-maps did) gets soft reconfiguration: import policy re-run over its stored
+   * Adj-RIB-In (RFC 4271 §9.1.1 with pre-policy routes kept, Catalyst `soft-reconfiguration
+   * inbound`) and its Adj-RIB-Out re-exported, sending only what changed. No session is reset.
+   * Returns the neighbors reconfigured.
+   */
+  reconfigure(
+    bgp: BgpConfig,
+    staticRoutes: readonly Pick<StaticRoute, 'prefix' | 'routingContext'>[] = [],
+  ): string[] {
+    const old = this.bgp;
+    const policyChanged =
+      JSON.stringify([old.prefixLists, old.routeMaps]) !==
+      JSON.stringify([bgp.prefixLists, bgp.routeMaps]);
+    this.bgp = bgp;
+    if (policyChanged) this.policy = new PolicySet(bgp);
+    if (old.maximumPaths !== bgp.maximumPaths) {
+      this.locRib.setOptions({ maximumPaths: bgp.maximumPaths });
+    }
+    if (!bgp.redistribute.includes('connected')) this.connected = [];
+    const soft: string[] = [];
+    for (const [key, peer] of this.peers) {
+      const cfg = this.speaker.neighborConfig(key);
+      if (!cfg || (!policyChanged && ribSettings(cfg) === ribSettings(peer.cfg))) continue;
+      peer.cfg = cfg;
+      this.apply(
+        peer.adjIn.reconfigure({
+          importFilter: this.policy.importFilter(cfg),
+          allowasIn: cfg.allowasIn,
+        }),
+      );
+      peer.exportPeer = {
+        ...peer.exportPeer,
+        asOverride: cfg.asOverride,
+        nextHopSelf: cfg.nextHopSelf,
+        exportFilter: this.policy.exportFilter(cfg),
+      };
+      for (const out of peer.out.values()) out.setMaxPrefixesOut(cfg.maxPrefixesOut);
+      soft.push(key);
+    }
+    // Local routes and the decision process (best paths, exported to every peer as a diff).
+    this.originate(staticRoutes);
+    this.run();
+    for (const key of soft) {
+      for (const fam of this.peers.get(key)?.out.keys() ?? []) this.resend(key, fam, false);
+    }
+    if (soft.length > 0) this.log.info({ neighbors: soft }, 'soft reconfiguration applied');
+    return soft;
+  }
+
+  /**
+   * `clear ip bgp NEIGHBOR soft in` without ROUTE-REFRESH: re-run the import policy over the
+   * stored Adj-RIB-In. False when the neighbor is not Established.
+   */
+  softIn(key: string): boolean {
+    const peer = this.peers.get(key);
+    if (!peer) return false;
+    this.apply(
+      peer.adjIn.reconfigure({
+        importFilter: this.policy.importFilter(peer.cfg),
+        allowasIn: peer.cfg.allowasIn,
+      }),
+    );
+    this.run();
+    return true;
+  }
+
+  /**
+   * `clear ip bgp NEIGHBOR soft out`: re-export Loc-RIB to the neighbor and re-advertise its whole
+   * Adj-RIB-Out, as Catalyst does (an explicit operator action; a reload never does this).
+   * False when the neighbor is not Established.
+   */
+  softOut(key: string): boolean {
+    const peer = this.peers.get(key);
+    if (!peer) return false;
+    for (const fam of peer.out.keys()) this.resend(key, fam, true);
+    return true;
+  }
+
   private peerUp(key: string): void {
-    const cfg = this.cfgByKey.get(key);
+    const cfg = this.speaker.neighborConfig(key);
     const session = this.speaker.session(key);
     const neg = session?.negotiated;
     if (!cfg || !session || !neg) return;
@@ -299,7 +403,7 @@ export class SpeakerRib {
     const changes: (LocRibChange | undefined)[] = [];
     for (const p of e.withdrawn) changes.push(peer.adjIn.withdraw(p));
     for (const r of e.announced) {
-      const attrs = { ...normaliseAttrs(r.attributes, r.family), nextHop: r.nextHop };
+      const attrs = withNextHop(normaliseAttrs(r.attributes, r.family), r.nextHop);
       changes.push(peer.adjIn.announce(r.prefix, attrs, now));
     }
     this.apply(changes);
@@ -344,24 +448,33 @@ export interface SinkNextHop {
   readonly context: string;
 }
 
+/** What routing keeps of a BGP best path: eBGP/iBGP (distance) and fields for `show`. */
+export interface SinkAttrs {
+  readonly ebgp: boolean;
+  readonly asPath?: string;
+  readonly med?: number;
+  readonly localPref?: number;
+  readonly from?: string;
+}
+
 /**
  * The port through which BGP hands its best paths to the routing layer (architecture.md: "bgp
  * declares RouteSink"); src/routing's `Routing` satisfies it structurally. Routes go into the
  * `context` table (always the default one: Loc-RIB is global); each next hop names the routing
  * context it is resolved in.
+ *
+ * `prefix` is canonical text; `parsed` is the same prefix in binary form (a sink may use it to
+ * skip parsing the text). The next-hop list and the attributes are frozen and shared by every
+ * route of one UPDATE (same next hops, same best-path attributes): a sink may keep them as they
+ * are and compare them by reference.
  */
 export interface RouteSink {
   upsertBgp(
     context: string,
     prefix: string,
     nexthops: readonly SinkNextHop[],
-    attrs: {
-      readonly ebgp: boolean;
-      readonly asPath?: string;
-      readonly med?: number;
-      readonly localPref?: number;
-      readonly from?: string;
-    },
+    attrs: SinkAttrs,
+    parsed?: Prefix,
   ): void;
   withdrawBgp(context: string, prefix: string): void;
 }
@@ -375,11 +488,47 @@ export function sinkNextHops(paths: readonly Path[]): SinkNextHop[] {
   for (const p of paths) {
     if (!p.attrs.nextHop) continue;
     const context = p.source.routingContext ?? SINK_DEFAULT_CONTEXT;
-    const address = formatIp(p.attrs.nextHop);
+    const address = ipText(p.attrs.nextHop);
     const k = `${context}|${address}`;
     if (!out.has(k)) out.set(k, { kind: 'gateway', address, context });
   }
   return [...out.values()];
+}
+
+/** Single-path next-hop lists, by next-hop object (one per UPDATE) and context. */
+const singleHops = new WeakMap<IpAddr, Map<string, readonly SinkNextHop[]>>();
+
+function singlePathHops(p: Path): readonly SinkNextHop[] {
+  const nh = p.attrs.nextHop;
+  if (!nh) return [];
+  const context = p.source.routingContext ?? SINK_DEFAULT_CONTEXT;
+  let byCtx = singleHops.get(nh);
+  if (!byCtx) singleHops.set(nh, (byCtx = new Map<string, readonly SinkNextHop[]>()));
+  let hops = byCtx.get(context);
+  if (!hops) {
+    hops = Object.freeze([
+      Object.freeze({ kind: 'gateway' as const, address: ipText(nh), context }),
+    ]);
+    byCtx.set(context, hops);
+  }
+  return hops;
+}
+
+/** Sink attributes by best-path attributes (one object per UPDATE) and source. */
+const sinkAttrsCache = new WeakMap<PathAttrs, { source: Path['source']; value: SinkAttrs }>();
+
+function sinkAttrs(best: Path): SinkAttrs {
+  const hit = sinkAttrsCache.get(best.attrs);
+  if (hit?.source === best.source) return hit.value;
+  const value: SinkAttrs = Object.freeze({
+    ebgp: !best.source.isIbgp,
+    asPath: asPathText(best.attrs),
+    ...(best.attrs.med !== undefined ? { med: best.attrs.med } : {}),
+    ...(best.attrs.localPref !== undefined ? { localPref: best.attrs.localPref } : {}),
+    from: best.source.address,
+  });
+  sinkAttrsCache.set(best.attrs, { source: best.source, value });
+  return value;
 }
 
 /**
@@ -389,26 +538,23 @@ export function sinkNextHops(paths: readonly Path[]): SinkNextHop[] {
  */
 export function connectRouteSink(rib: SpeakerRib, sink: RouteSink): void {
   rib.onBestChange((changes) => {
+    const ctx = SINK_DEFAULT_CONTEXT;
     for (const c of changes) {
-      const ctx = SINK_DEFAULT_CONTEXT;
-      const prefix = formatPrefix(c.prefix);
+      const prefix = prefixKey(c.prefix);
       const best = c.best;
       if (!best || best.source.kind === 'local') {
         sink.withdrawBgp(ctx, prefix);
         continue;
       }
-      const hops = sinkNextHops(c.multipath.length > 0 ? c.multipath : [best]);
+      const hops =
+        c.multipath.length > 1
+          ? Object.freeze(sinkNextHops(c.multipath))
+          : singlePathHops(c.multipath[0] ?? best);
       if (hops.length === 0) {
         sink.withdrawBgp(ctx, prefix);
         continue;
       }
-      sink.upsertBgp(ctx, prefix, hops, {
-        ebgp: !best.source.isIbgp,
-        asPath: asPathText(best.attrs),
-        ...(best.attrs.med !== undefined ? { med: best.attrs.med } : {}),
-        ...(best.attrs.localPref !== undefined ? { localPref: best.attrs.localPref } : {}),
-        from: best.source.address,
-      });
+      sink.upsertBgp(ctx, prefix, hops, sinkAttrs(best), c.prefix);
     }
   });
 }

@@ -1,8 +1,12 @@
 /**
- * Configuration, events, counters and the read-only view of a {@link BgpSession}, and the speaker's
- * per-neighbor views built on it (`show ip bgp summary` / `neighbors`).
+ * Configuration, events, counters and the read-only view of a {@link BgpSession}, the speaker's
+ * per-neighbor views built on it (`show ip bgp summary` / `neighbors`), and how a reload sorts a
+ * neighbor's configuration change ({@link neighborChange}).
  */
+import type { BgpNeighbor } from '../../config/types.js';
 import type { BgpFsmConfig, BgpState } from '../fsm-types.js';
+import { ErrorCode } from '../wire/constants.js';
+import type { NotificationMessage } from '../wire/notification.js';
 import type { NegotiatedSession, NeighborOpenConfig } from '../open-negotiation.js';
 import type { RouteRefreshMessage } from '../wire/route-refresh.js';
 import type { UpdateDecodeResult } from '../wire/update.js';
@@ -109,4 +113,54 @@ export interface NeighborDetail extends SessionView {
   readonly pfxRcd: number;
   readonly pfxSent: number;
   readonly tunnels: readonly string[];
+}
+
+/**
+ * Neighbor settings a reload applies without resetting the session, as FRR and Catalyst do:
+ * inbound/outbound policy (soft reconfiguration), limits, as-override, next-hop-self, allowas-in.
+ */
+const SOFT_SETTINGS = [
+  'description',
+  'routeMapIn',
+  'routeMapOut',
+  'prefixListIn',
+  'prefixListOut',
+  'maxPrefixes',
+  'maxPrefixesOut',
+  'asOverride',
+  'nextHopSelf',
+  'allowasIn',
+] as const satisfies readonly (keyof BgpNeighbor)[];
+
+/**
+ * What a reload must do to a neighbor whose configuration went from `a` to `b`: nothing, apply
+ * soft settings in place, `shutdown`/`no shutdown`, or reset the session (anything that is in the
+ * OPEN or the transport: remote-as, timers, families, update-source, ebgp-multihop, passive).
+ */
+export type NeighborChange = 'none' | 'soft' | 'shutdown' | 'no-shutdown' | 'reset';
+
+export function neighborChange(a: BgpNeighbor, b: BgpNeighbor): NeighborChange {
+  const soft = new Set<string>([...SOFT_SETTINGS, 'shutdown']);
+  const hard = (n: BgpNeighbor): string =>
+    JSON.stringify(Object.entries(n).filter(([k]) => !soft.has(k)));
+  if (hard(a) !== hard(b)) return 'reset';
+  if (a.shutdown !== b.shutdown) return b.shutdown ? 'shutdown' : 'no-shutdown';
+  return SOFT_SETTINGS.every((k) => JSON.stringify(a[k]) === JSON.stringify(b[k]))
+    ? 'none'
+    : 'soft';
+}
+
+/** What {@link BgpSpeaker.reconfigure} did, by neighbor key. */
+export interface NeighborReconfig {
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+  readonly reset: readonly string[];
+  readonly soft: readonly string[];
+  readonly shutdown: readonly string[];
+  readonly started: readonly string[];
+}
+
+/** The Cease NOTIFICATION with `subcode` (RFC 4486 §4) and no data. */
+export function cease(subcode: number): NotificationMessage {
+  return { errorCode: ErrorCode.CEASE, subcode, data: new Uint8Array(0) };
 }

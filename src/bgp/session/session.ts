@@ -165,11 +165,43 @@ export class BgpSession {
 
   /** ManualStop: Cease/Administrative Shutdown (RFC 9003 text), no automatic restart. */
   stop(text = 'administratively shut down'): void {
+    this.stopWith(adminShutdown(text));
+  }
+
+  /**
+   * ManualStop with this NOTIFICATION (sent only once OPEN was, RFC 4271 §8.2.2), no automatic
+   * restart: e.g. Cease/Peer De-configured (RFC 4486 §4) for a neighbor removed on reload.
+   */
+  stopWith(notification: NotificationMessage): void {
     this.restartTimer?.cancel();
     this.restartTimer = undefined;
-    const notification = adminShutdown(text);
     if (this.shadow) this.dispatch(this.shadow, { type: 'ManualStop', notification });
     this.dispatch(this.main, { type: 'ManualStop', notification });
+  }
+
+  /**
+   * Hard reset (`clear ip bgp ADDR`, Cease/Administrative Reset): send `notification`, close,
+   * and start again after IdleHold, as after an automatic stop: reconnecting at once would race
+   * the peer still tearing the old session down.
+   */
+  reset(notification: NotificationMessage): void {
+    this.log.info({ notification: describeNotification(notification) }, 'resetting the session');
+    this.stopWith(notification);
+    this.startAfter(this.cfg.fsm.idleHoldSec);
+  }
+
+  /** ManualStart after `sec` seconds (at once for 0); {@link stop} or {@link start} cancel it. */
+  startAfter(sec: number): void {
+    this.restartTimer?.cancel();
+    this.restartTimer = undefined;
+    if (sec <= 0) {
+      this.start();
+      return;
+    }
+    this.restartTimer = this.clock.setTimer(sec * 1000, () => {
+      this.restartTimer = undefined;
+      this.start();
+    });
   }
 
   /**

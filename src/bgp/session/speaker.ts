@@ -29,7 +29,7 @@ import {
   type Prefix,
 } from '../../lib/ip/prefix.js';
 import type { BgpConfig, BgpNeighbor, StaticRoute } from '../../config/types.js';
-import { fsmConfig } from '../fsm-types.js';
+import { DEFAULT_FSM_CONFIG, fsmConfig } from '../fsm-types.js';
 import {
   IPV4_UNICAST,
   IPV6_UNICAST,
@@ -37,7 +37,8 @@ import {
   type AddressFamily,
   type NegotiatedSession,
 } from '../open-negotiation.js';
-import { Afi, BGP_PORT, Safi } from '../wire/constants.js';
+import { Afi, BGP_PORT, CeaseSubcode, Safi } from '../wire/constants.js';
+import { adminShutdown } from '../wire/notification.js';
 import type { RouteRefreshMessage } from '../wire/route-refresh.js';
 import { findAttr, type UpdateDecodeResult, type UpdateMessage } from '../wire/update.js';
 import type { PathAttribute } from '../wire/attributes/types.js';
@@ -51,9 +52,22 @@ import {
   type MaxPrefixEvent,
 } from '../policy/max-prefixes.js';
 import { BgpSession } from './session.js';
-import type { NeighborDetail, SpeakerSummary } from './session-types.js';
+import {
+  cease,
+  neighborChange,
+  type NeighborDetail,
+  type NeighborReconfig,
+  type SpeakerSummary,
+} from './session-types.js';
 
-export type { NeighborDetail, NeighborSummary, SpeakerSummary } from './session-types.js';
+export type {
+  NeighborChange,
+  NeighborDetail,
+  NeighborReconfig,
+  NeighborSummary,
+  SpeakerSummary,
+} from './session-types.js';
+export { cease, neighborChange } from './session-types.js';
 import {
   applyTtl,
   BgpConnection,
@@ -126,6 +140,10 @@ function routeKey(p: Prefix): string {
   return s;
 }
 
+function parseNetworks(networks: readonly string[]): Prefix[] {
+  return networks.map((n) => parsePrefix(n)).filter((p): p is Prefix => p !== null);
+}
+
 /** `address` in the default context, `context/address` in another one. */
 export function neighborKey(n: Pick<BgpNeighbor, 'address' | 'routingContext'>): string {
   return n.routingContext === undefined ? n.address : `${n.routingContext}/${n.address}`;
@@ -144,11 +162,12 @@ function familiesOf(n: BgpNeighbor): AddressFamily[] {
 
 interface Neighbor {
   readonly key: string;
-  readonly cfg: BgpNeighbor;
+  /** Replaced in place by a reload that changes only soft settings (see {@link neighborChange}). */
+  cfg: BgpNeighbor;
   readonly session: BgpSession;
   readonly received: Map<string, ReceivedRoute>;
   /** Per-family counts of `received` and the inbound max-prefixes guards. */
-  readonly limiter: PrefixLimiter;
+  limiter: PrefixLimiter;
   /** IP TTL of the session's packets. */
   readonly ttl: number;
   pfxSent: number;
@@ -158,9 +177,14 @@ export class BgpSpeaker {
   private readonly opts: SpeakerOptions;
   private readonly log: Logger;
   private readonly clock: Clock;
+  /** The running `bgp` section (neighbors and networks change on reload; asn/router-id never). */
+  private bgp: BgpConfig;
+  private readonly bgpId: number;
+  private readonly connector: Connector;
   private readonly neighbors = new Map<string, Neighbor>();
-  private readonly networks: Prefix[] = [];
+  private networks: Prefix[] = [];
   private listeners: BgpListeners | undefined;
+  private started = false;
   private tableVersion = 1;
   private readonly routeListeners: ((e: RoutesEvent) => void)[] = [];
   private readonly refreshListeners: ((neighbor: string, m: RouteRefreshMessage) => void)[] = [];
@@ -170,75 +194,74 @@ export class BgpSpeaker {
     this.opts = opts;
     this.clock = opts.clock;
     this.log = opts.log.child({ mod: 'bgp' });
+    this.bgp = opts.bgp;
     const bgpId = parseBgpId(opts.bgp.routerId);
     if (bgpId === undefined) throw new Error(`router-id ${opts.bgp.routerId} is not IPv4`);
-    for (const n of opts.bgp.networks) {
-      const p = parsePrefix(n);
-      if (p) this.networks.push(p);
-    }
-    const connector =
+    this.bgpId = bgpId;
+    this.networks = parseNetworks(opts.bgp.networks);
+    this.connector =
       opts.connector ?? (opts.socketOptions ? ttlConnector(opts.socketOptions) : tcpConnector);
-    for (const n of opts.bgp.neighbors) {
-      const key = neighborKey(n);
-      const families = familiesOf(n);
-      const ttl = sessionTtl({
-        localAs: opts.bgp.asn,
-        remoteAs: n.remoteAs,
-        ebgpMultihop: n.ebgpMultihop,
-      });
-      const session = new BgpSession({
-        cfg: {
-          name: key,
-          remoteAddress: n.address,
-          port: opts.port ?? BGP_PORT,
-          updateSource: n.updateSource,
-          ttl,
-          open: {
-            localAs: opts.bgp.asn,
-            localBgpId: bgpId,
-            remoteAs: n.remoteAs,
-            holdTimeSec: n.timers.holdSec,
-            keepaliveSec: n.timers.keepaliveSec,
-            families,
-          },
-          fsm: fsmConfig({
-            passive: n.passive,
-            holdTimeSec: n.timers.holdSec,
-            ...(opts.connectRetrySec !== undefined
-              ? { connectRetrySec: opts.connectRetrySec }
-              : {}),
-            ...(opts.idleHoldSec !== undefined ? { idleHoldSec: opts.idleHoldSec } : {}),
-          }),
-        },
-        clock: opts.clock,
-        rng: opts.rng,
-        log: opts.log,
-        connector,
-        events: {
-          established: (s, local) => {
-            this.onEstablished(key, s, local);
-          },
-          down: (reason) => {
-            this.onDown(key, reason);
-          },
-          update: (r) => {
-            this.onUpdate(key, r);
-          },
-          routeRefresh: (m) => {
-            this.handleRouteRefresh(key, m);
-          },
-        },
-      });
-      this.neighbors.set(key, {
-        key,
-        cfg: n,
-        session,
-        received: new Map(),
-        limiter: new PrefixLimiter(n.maxPrefixes),
+    for (const n of opts.bgp.neighbors) this.neighbors.set(neighborKey(n), this.createNeighbor(n));
+  }
+
+  private createNeighbor(n: BgpNeighbor): Neighbor {
+    const opts = this.opts;
+    const key = neighborKey(n);
+    const ttl = sessionTtl({
+      localAs: this.bgp.asn,
+      remoteAs: n.remoteAs,
+      ebgpMultihop: n.ebgpMultihop,
+    });
+    const session = new BgpSession({
+      cfg: {
+        name: key,
+        remoteAddress: n.address,
+        port: opts.port ?? BGP_PORT,
+        updateSource: n.updateSource,
         ttl,
-        pfxSent: 0,
-      });
-    }
+        open: {
+          localAs: this.bgp.asn,
+          localBgpId: this.bgpId,
+          remoteAs: n.remoteAs,
+          holdTimeSec: n.timers.holdSec,
+          keepaliveSec: n.timers.keepaliveSec,
+          families: familiesOf(n),
+        },
+        fsm: fsmConfig({
+          passive: n.passive,
+          holdTimeSec: n.timers.holdSec,
+          ...(opts.connectRetrySec !== undefined ? { connectRetrySec: opts.connectRetrySec } : {}),
+          ...(opts.idleHoldSec !== undefined ? { idleHoldSec: opts.idleHoldSec } : {}),
+        }),
+      },
+      clock: opts.clock,
+      rng: opts.rng,
+      log: opts.log,
+      connector: this.connector,
+      events: {
+        established: (s, local) => {
+          this.onEstablished(key, s, local);
+        },
+        down: (reason) => {
+          this.onDown(key, reason);
+        },
+        update: (r) => {
+          this.onUpdate(key, r);
+        },
+        routeRefresh: (m) => {
+          this.handleRouteRefresh(key, m);
+        },
+      },
+    });
+    return {
+      key,
+      cfg: n,
+      session,
+      received: new Map(),
+      limiter: new PrefixLimiter(n.maxPrefixes),
+      ttl,
+      pfxSent: 0,
+    };
   }
 
   /** Open the listeners and start every neighbor that is not `shutdown`. */
@@ -246,6 +269,7 @@ export class BgpSpeaker {
     if (!this.opts.socketOptions && !this.opts.connector) {
       this.log.warn('no socket options: BGP sessions use the kernel default TTL (ebgp-multihop)');
     }
+    this.started = true;
     if (this.opts.listen ?? true) {
       this.listeners = new BgpListeners({
         clock: this.clock,
@@ -269,6 +293,7 @@ export class BgpSpeaker {
 
   /** Cease/Administrative Shutdown to every neighbor and close the listeners. */
   stop(text = 'nvad shutting down'): void {
+    this.started = false;
     this.listeners?.close();
     this.listeners = undefined;
     for (const n of this.neighbors.values()) n.session.stop(text);
@@ -327,6 +352,117 @@ export class BgpSpeaker {
     if (!n || n.cfg.shutdown) return false;
     if (n.session.stoppedFor !== undefined) n.session.start();
     return true;
+  }
+
+  /**
+   * Hard `clear ip bgp NEIGHBOR`: Cease/Administrative Reset (RFC 4486 §4, with an RFC 9003
+   * communication), then the session starts again; a neighbor held "Idle (PfxCt)" just restarts.
+   * False when there is no such neighbor or it is `shutdown`.
+   */
+  resetNeighbor(neighbor: string, text = 'cleared by the operator'): boolean {
+    const n = this.neighbors.get(neighbor);
+    if (!n || n.cfg.shutdown) return false;
+    if (n.session.stoppedFor !== undefined) n.session.start();
+    else n.session.reset(adminShutdown(text, CeaseSubcode.ADMINISTRATIVE_RESET));
+    return true;
+  }
+
+  /** The configuration a neighbor runs with (after reloads). */
+  neighborConfig(neighbor: string): BgpNeighbor | undefined {
+    return this.neighbors.get(neighbor)?.cfg;
+  }
+
+  /**
+   * Reload in place: make the neighbors and `networks` those of `bgp` touching only what changed
+   * ({@link neighborChange}). Removed neighbors get Cease/Peer De-configured, neighbors whose
+   * session parameters changed Cease/Other Configuration Change (RFC 4486 §4) and a new session;
+   * the others keep their session. The AS number and router-id cannot change here (rebuild the
+   * speaker).
+   */
+  reconfigure(bgp: BgpConfig): NeighborReconfig {
+    if (bgp.asn !== this.bgp.asn || bgp.routerId !== this.bgp.routerId) {
+      throw new Error('asn or router-id changed: the speaker must be rebuilt');
+    }
+    this.bgp = bgp;
+    this.networks = parseNetworks(bgp.networks);
+    const r = { added: [], removed: [], reset: [], soft: [], shutdown: [], started: [] } as {
+      [K in keyof NeighborReconfig]: string[];
+    };
+    const wanted = new Map(bgp.neighbors.map((n) => [neighborKey(n), n]));
+    for (const [key, n] of [...this.neighbors]) {
+      if (wanted.has(key)) continue;
+      n.session.stopWith(cease(CeaseSubcode.PEER_DE_CONFIGURED));
+      this.neighbors.delete(key);
+      r.removed.push(key);
+    }
+    for (const [key, cfg] of wanted) {
+      const n = this.neighbors.get(key);
+      if (!n) {
+        this.addNeighbor(cfg);
+        r.added.push(key);
+        continue;
+      }
+      const change = neighborChange(n.cfg, cfg);
+      if (change === 'none') continue;
+      if (change === 'reset') {
+        n.session.stopWith(cease(CeaseSubcode.OTHER_CONFIGURATION_CHANGE));
+        this.neighbors.delete(key);
+        // After IdleHold, as after a hard clear: the peer is still tearing the old session down.
+        this.addNeighbor(cfg, this.opts.idleHoldSec ?? DEFAULT_FSM_CONFIG.idleHoldSec);
+        r.reset.push(key);
+        continue;
+      }
+      this.applySoft(n, cfg);
+      if (change === 'shutdown') {
+        n.session.stop('neighbor shutdown');
+        r.shutdown.push(key);
+      } else if (change === 'no-shutdown') {
+        if (this.started) n.session.start();
+        r.started.push(key);
+      } else {
+        r.soft.push(key);
+      }
+    }
+    return r;
+  }
+
+  private addNeighbor(cfg: BgpNeighbor, delaySec = 0): void {
+    const n = this.createNeighbor(cfg);
+    this.neighbors.set(n.key, n);
+    if (!this.started) return;
+    if (this.listeners && !this.listeners.bound.includes('::')) {
+      this.listeners.listen(BgpListeners.addressesFor([cfg.updateSource]));
+    }
+    if (!cfg.shutdown) n.session.startAfter(delaySec);
+  }
+
+  /** Soft settings in place; the RIB re-runs policy (rib-sync.ts `reconfigure`). */
+  private applySoft(n: Neighbor, cfg: BgpNeighbor): void {
+    const old = n.cfg;
+    n.cfg = cfg;
+    if (JSON.stringify(old.maxPrefixes) !== JSON.stringify(cfg.maxPrefixes)) {
+      const wasHeld = n.session.stoppedFor === MAX_PREFIXES_EXCEEDED;
+      const limiter = new PrefixLimiter(cfg.maxPrefixes);
+      for (const r of n.received.values()) limiter.add(r.family);
+      n.limiter = limiter;
+      const families = new Set([...n.received.values()].map((r) => r.family));
+      for (const { family, event } of limiter.check(families)) {
+        if (this.onMaxPrefixEvent(n, family, event)) break;
+      }
+      // Held Idle (PfxCt) by the old limit: the operator changed it, so try again.
+      if (wasHeld && !cfg.shutdown && this.started) {
+        n.session.start();
+      }
+    }
+    if (cfg.allowasIn > old.allowasIn && n.session.negotiated) {
+      // Routes with our AS were dropped on receipt (not kept): ask for them again.
+      if (this.requestRouteRefresh(n.key) === 0) {
+        this.log.info(
+          { neighbor: n.key },
+          'allowas-in raised but the neighbor has no route refresh: routes arrive on the next reset',
+        );
+      }
+    }
   }
 
   /** Routes received from a neighbor (key from {@link neighborKey}). */
@@ -389,8 +525,8 @@ export class BgpSpeaker {
   summary(): SpeakerSummary {
     const now = this.clock.now();
     return {
-      routerId: this.opts.bgp.routerId,
-      localAs: this.opts.bgp.asn,
+      routerId: this.bgp.routerId,
+      localAs: this.bgp.asn,
       tableVersion: this.tableVersion,
       neighbors: [...this.neighbors.values()].map((n) => {
         const v = n.session.view();
@@ -454,7 +590,7 @@ export class BgpSpeaker {
       const updates = buildOriginUpdates({
         family: fam,
         prefixes,
-        localAs: this.opts.bgp.asn,
+        localAs: this.bgp.asn,
         ibgp: s.ibgp,
         as4: s.as4,
         localAddress: local,
@@ -539,10 +675,7 @@ export class BgpSpeaker {
       }
       const asPath = findAttr(attrs, 'AS_PATH');
       const own = asPath
-        ? asPath.segments.reduce(
-            (c, sg) => c + sg.asns.filter((x) => x === this.opts.bgp.asn).length,
-            0,
-          )
+        ? asPath.segments.reduce((c, sg) => c + sg.asns.filter((x) => x === this.bgp.asn).length, 0)
         : 0;
       if (own > n.cfg.allowasIn) {
         // RFC 4271 §9.1.2: a route carrying our own AS is a loop; it replaces (withdraws) any

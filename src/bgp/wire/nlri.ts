@@ -30,22 +30,51 @@ function familyBits(family: IpFamily): number {
 
 /** Decode one prefix. Host bits beyond the length are cleared (RFC 4271 §4.3: "irrelevant"). */
 export function decodePrefix(r: Reader, family: IpFamily): Prefix {
+  return decodePrefixInto(r, family, new Uint8Array(family === 4 ? 4 : 16));
+}
+
+/** Decode one prefix into `bytes` (zeroed, the family's size). */
+function decodePrefixInto(r: Reader, family: IpFamily, bytes: Uint8Array): Prefix {
   const len = r.u8();
   if (len > familyBits(family)) {
     throw new NlriError(`prefix length ${len} exceeds ${familyBits(family)} for IPv${family}`);
   }
   const n = (len + 7) >> 3;
   if (n > r.remaining) throw new NlriError(`prefix /${len} needs ${n} octets, ${r.remaining} left`);
-  const bytes = new Uint8Array(family === 4 ? 4 : 16);
-  bytes.set(r.bytes(n));
-  return { addr: { family, bytes: maskBytes(bytes, len) }, len };
+  // Copy, then clear the host bits (no intermediate arrays: a full table is 100k+ prefixes).
+  const buf = r.buf;
+  const at = r.pos;
+  r.skip(n);
+  for (let i = 0; i < n; i++) bytes[i] = buf[at + i] ?? 0;
+  const rem = len & 7;
+  if (rem !== 0) bytes[n - 1] = (bytes[n - 1] ?? 0) & ((0xff << (8 - rem)) & 0xff);
+  return { addr: { family, bytes }, len };
 }
 
-/** Decode every prefix up to the reader's end. Throws {@link NlriError} on any syntax error. */
+/**
+ * Decode every prefix up to the reader's end. Throws {@link NlriError} on any syntax error. The
+ * address bytes of all the prefixes are views of one buffer (one allocation per field, not two
+ * per prefix).
+ */
 export function decodePrefixes(r: Reader, family: IpFamily): Prefix[] {
+  const size = family === 4 ? 4 : 16;
+  const count = countPrefixes(r);
+  const store = new ArrayBuffer(size * count);
   const out: Prefix[] = [];
-  while (!r.atEnd) out.push(decodePrefix(r, family));
+  while (!r.atEnd) {
+    const bytes =
+      out.length < count ? new Uint8Array(store, out.length * size, size) : new Uint8Array(size);
+    out.push(decodePrefixInto(r, family, bytes));
+  }
   return out;
+}
+
+/** How many prefixes the length octets up to the end announce (syntax is checked on decode). */
+function countPrefixes(r: Reader): number {
+  const buf = r.buf;
+  let n = 0;
+  for (let at = r.pos; at < r.end; n++) at += 1 + (((buf[at] ?? 0) + 7) >> 3);
+  return n;
 }
 
 export function prefixLength(p: Prefix): number {

@@ -1,10 +1,14 @@
 /**
- * The management HTTP API (node:http). Read-only:
+ * The management HTTP API (node:http):
  *
- *   GET /v1/status            StatusDto
- *   GET /v1/show              ShowListDto
- *   GET /v1/show/<words...>   the DTO of one show command (docs/show-json.md)
- *   GET /metrics              Prometheus text exposition
+ *   GET  /v1/status            StatusDto
+ *   GET  /v1/show              ShowListDto
+ *   GET  /v1/show/<words...>   the DTO of one show command (docs/show-json.md)
+ *   GET  /metrics              Prometheus text exposition
+ *   POST /v1/clear/ip/bgp      operator action `clear ip bgp` (clear-bgp.ts), JSON body
+ *
+ * Actions are looked up in the {@link ActionRegistry} the components publish into (the
+ * `ACTIONS_VIEW` of the show context); an action nobody provides answers 503.
  *
  * When a token is configured every request needs `Authorization: Bearer <token>`. Errors are JSON
  * (`ErrorDto`); internal failures are logged and answered with a generic 500 so no detail (and no
@@ -15,7 +19,13 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../lib/log.js';
 import { resolveShow, ShowError, type ShowCommand } from '../show/registry.js';
-import type { ShowContext } from '../show/context.js';
+import {
+  ACTIONS_VIEW,
+  type ActionKey,
+  type ActionRegistry,
+  type ShowContext,
+} from '../show/context.js';
+import { ActionInputError, CLEAR_IP_BGP, parseClearBgpRequest } from './clear-bgp.js';
 import type { BearerAuth } from './auth.js';
 import type { ErrorDto, ShowListDto, StatusDto } from './dto.js';
 import { formatListen, type ListenAddress } from './listen.js';
@@ -28,7 +38,45 @@ export interface ApiServerOptions {
   readonly registry: Registry;
   readonly commands: readonly ShowCommand[];
   readonly context: ShowContext;
+  /** Operator actions (default: the `ACTIONS_VIEW` of `context`). */
+  readonly actions?: ActionRegistry;
   status(): StatusDto;
+}
+
+/** Largest accepted request body. */
+const MAX_BODY_BYTES = 16 * 1024;
+
+/** A POST endpoint: path → action key and body validator. */
+interface ActionRoute {
+  readonly key: ActionKey<never, unknown>;
+  readonly parse: (body: unknown) => unknown;
+  /** What to call it in a 503 ("clear ip bgp"). */
+  readonly name: string;
+  /** The 404 message when the action finds nothing to act on. */
+  readonly notFound: string;
+}
+
+const ACTION_ROUTES: ReadonlyMap<string, ActionRoute> = new Map([
+  [
+    '/v1/clear/ip/bgp',
+    {
+      key: CLEAR_IP_BGP as ActionKey<never, unknown>,
+      parse: parseClearBgpRequest,
+      name: 'clear ip bgp',
+      notFound: 'no such BGP neighbor',
+    },
+  ],
+]);
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'request body too large');
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Listening failed; `code` is the errno code ("EADDRINUSE", "EADDRNOTAVAIL", "EACCES"). */
@@ -168,12 +216,40 @@ export class ApiServer {
       }
     }
     try {
-      await this.route(req, res, url.pathname);
+      const action = ACTION_ROUTES.get(url.pathname);
+      if (action) await this.runAction(req, res, action);
+      else await this.route(req, res, url.pathname);
     } catch (err) {
       if (err instanceof HttpError) sendError(res, err.status, err.message, err.headers);
       else if (err instanceof ShowError) sendError(res, err.status, err.message);
+      else if (err instanceof ActionInputError) sendError(res, 400, err.message);
       else throw err;
     }
+  }
+
+  private async runAction(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: ActionRoute,
+  ): Promise<void> {
+    if (req.method !== 'POST') {
+      throw new HttpError(405, `method ${req.method ?? '?'} not allowed`, { allow: 'POST' });
+    }
+    const text = await readBody(req);
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new HttpError(400, 'body must be JSON');
+    }
+    const input = route.parse(body) as never;
+    const registry = this.opts.actions ?? this.opts.context.view(ACTIONS_VIEW);
+    const action = registry?.get(route.key);
+    if (!action) throw new HttpError(503, `${route.name} is not available`);
+    const answer = await action(input);
+    if (answer === undefined) throw new HttpError(404, route.notFound);
+    this.opts.logger.info({ action: route.name, remote: req.socket.remoteAddress }, 'api action');
+    sendJson(res, 200, answer);
   }
 
   private async route(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {

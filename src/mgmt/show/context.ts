@@ -72,3 +72,55 @@ export interface ShowContext {
   components(): readonly ComponentStatus[];
   view<T>(key: ViewKey<T>): T | undefined;
 }
+
+/**
+ * A typed token naming an operator action: a state-changing API call (`clear ip bgp`), the
+ * counterpart of {@link ViewKey}. The component that can do it provides the handler, the API
+ * server looks it up by key:
+ *
+ *   export const CLEAR_IP_BGP = actionKey<ClearBgpRequest, ClearBgpDto>('clear ip bgp');
+ *   actionsOf(views).provide(CLEAR_IP_BGP, (req) => bgp.clear(req));   // in publishViews
+ *   const run = ctx.view(ACTIONS_VIEW)?.get(CLEAR_IP_BGP);              // in the API server
+ */
+export interface ActionKey<Req, Res> {
+  readonly id: string;
+  /** Phantom members carrying the request and answer types; never set. */
+  readonly _req?: Req;
+  readonly _res?: Res;
+}
+
+export function actionKey<Req, Res>(id: string): ActionKey<Req, Res> {
+  return { id };
+}
+
+/** An action handler; `undefined` means "no such object" (the API answers 404). */
+export type Action<Req, Res> = (req: Req) => Res | undefined | Promise<Res | undefined>;
+
+/** Registry of operator actions, filled by the components (symmetrical to {@link ViewRegistry}). */
+export class ActionRegistry {
+  private readonly actions = new Map<string, unknown>();
+
+  provide<Req, Res>(key: ActionKey<Req, Res>, action: Action<Req, Res>): void {
+    this.actions.set(key.id, action);
+  }
+
+  get<Req, Res>(key: ActionKey<Req, Res>): Action<Req, Res> | undefined {
+    return this.actions.get(key.id) as Action<Req, Res> | undefined;
+  }
+}
+
+/**
+ * The action registry travels as a view, so components publish actions from `publishViews` and
+ * the API server finds them through its {@link ShowContext} without further wiring.
+ */
+export const ACTIONS_VIEW = viewKey<ActionRegistry>('actions');
+
+/** The action registry of `views`, created on first use. */
+export function actionsOf(views: ViewRegistry): ActionRegistry {
+  let a = views.get(ACTIONS_VIEW);
+  if (!a) {
+    a = new ActionRegistry();
+    views.provide(ACTIONS_VIEW, a);
+  }
+  return a;
+}

@@ -7,11 +7,22 @@
  *
  * Checks: both sessions Established with one prefix each (`nvad show ip bgp summary`), FRR's
  * 10.20.0.0/16 in the kernel as `proto bgp` over an ECMP nexthop group, FRR learns nvad's
- * 10.10.0.0/16, `show ip route bgp` lists the route; one "tunnel" going down removes its next hop
- * from the group within a second while the other keeps the route; SIGTERM removes the routes.
+ * 10.10.0.0/16, `show ip route bgp` lists the route; a SIGHUP adding a network is applied in place
+ * (both FRR sessions stay up: same established count and up-since); `nvad clear ip bgp ADDR`
+ * resets that session only (FRR sees Cease/Administrative Reset), `clear ip bgp * soft in` sends
+ * ROUTE-REFRESH (FRR's counters); one "tunnel" going down removes its next hop from the group
+ * within a second while the other keeps the route; SIGTERM removes the routes.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -54,11 +65,13 @@ log:
   level: info
 `;
 
-function frrConf(apipa: string): string {
+function frrConf(apipa: string, logFile: string): string {
   return [
     'frr defaults traditional',
+    `log file ${logFile} informational`,
     'router bgp 65515',
     ` bgp router-id ${apipa}`,
+    ' bgp log-neighbor-changes',
     ' no bgp ebgp-requires-policy',
     ' no bgp network import-check',
     ' neighbor 169.254.21.1 remote-as 65010',
@@ -81,6 +94,28 @@ interface KernelRoute {
   dev?: string;
 }
 
+/** The fields of FRR's `show bgp neighbors X json` used here. */
+interface FrrNeighbor {
+  bgpState: string;
+  connectionsEstablished: number;
+  connectionsDropped: number;
+  bgpTimerUpEstablishedEpoch?: number;
+  lastNotificationReason?: string;
+  lastResetDueTo?: string;
+  messageStats?: { routeRefreshRecv?: number; notificationsRecv?: number };
+}
+
+function frrNeighbor(p: FrrPeer | undefined): FrrNeighbor {
+  if (!p) throw new Error('no FRR peer');
+  const j = JSON.parse(p.vtysh('show bgp neighbors 169.254.21.1 json')) as Record<
+    string,
+    FrrNeighbor | undefined
+  >;
+  const n = j['169.254.21.1'];
+  if (!n) throw new Error(`FRR has no neighbor 169.254.21.1: ${JSON.stringify(j)}`);
+  return n;
+}
+
 interface KernelNexthop {
   id: number;
   gateway?: string;
@@ -100,6 +135,9 @@ describeWithPrereqs(
     let nvad: DaemonProcess | undefined;
 
     const env = (): NodeJS.ProcessEnv => ({ ...process.env, NVAD_RUN_DIR: join(dir, 'run') });
+    const frrLog = (i: number): string => join(dir, 'frr-log', `az${i}.log`);
+    const frrLogText = (i: number): string =>
+      existsSync(frrLog(i)) ? readFileSync(frrLog(i), 'utf8') : '';
 
     function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
       return new Promise((r) => {
@@ -171,7 +209,14 @@ describeWithPrereqs(
           ttl,
         ]);
       }
-      peers.push(startFrr(az1, frrConf('169.254.21.2')), startFrr(az2, frrConf('169.254.21.6')));
+      // FRR (user frr) logs neighbor changes and NOTIFICATIONs into a directory it may write.
+      chmodSync(dir, 0o711);
+      mkdirSync(join(dir, 'frr-log'), { mode: 0o777 });
+      chmodSync(join(dir, 'frr-log'), 0o777);
+      peers.push(
+        startFrr(az1, frrConf('169.254.21.2', frrLog(1))),
+        startFrr(az2, frrConf('169.254.21.6', frrLog(2))),
+      );
       const cfg = join(dir, 'nvad.yaml');
       writeFileSync(cfg, CONFIG);
       nvad = await DaemonProcess.start(nva.name, cfg, join(dir, 'run'));
@@ -289,7 +334,21 @@ describeWithPrereqs(
       expect(m).toContain('nvad_routes_installed{source="static"} 2');
     });
 
-    it('SIGHUP with a new network re-advertises; the ECMP route comes back', async () => {
+    async function ecmpBack(what: string): Promise<void> {
+      const devs = await waitFor(
+        what,
+        () => {
+          const d = routeDevs(PREFIX);
+          return d !== undefined && d.length === 2 && d;
+        },
+        30_000,
+      );
+      expect([...devs].sort()).toEqual(['nvb1', 'nvb2']);
+    }
+
+    it('SIGHUP with a new network is applied in place: advertised, both FRR sessions stay up', async () => {
+      const before = peers.map(frrNeighbor);
+      expect(before.map((n) => n.bgpState)).toEqual(['Established', 'Established']);
       writeFileSync(
         join(dir, 'nvad.yaml'),
         CONFIG.replace('    - 10.10.0.0/16\n', '    - 10.10.0.0/16\n    - 10.11.0.0/16\n'),
@@ -303,17 +362,88 @@ describeWithPrereqs(
           250,
         );
       }
-      const devs = await waitFor(
-        'ECMP route after reload',
-        () => {
-          const d = routeDevs(PREFIX);
-          return d !== undefined && d.length === 2 && d;
-        },
-        30_000,
+      await ecmpBack('ECMP route after reload');
+      const after = peers.map(frrNeighbor);
+      for (const [i, a] of after.entries()) {
+        const b = before[i];
+        expect(a.bgpState).toBe('Established');
+        expect(a.connectionsEstablished).toBe(b?.connectionsEstablished);
+        expect(a.connectionsDropped).toBe(b?.connectionsDropped);
+        // FRR derives the epoch from the uptime: it may move by a second's rounding.
+        expect(
+          Math.abs((a.bgpTimerUpEstablishedEpoch ?? 0) - (b?.bgpTimerUpEstablishedEpoch ?? -9)),
+        ).toBeLessThanOrEqual(1);
+      }
+      await waitFor('the reload log line', () =>
+        nvad?.out.includes('bgp configuration applied in place'),
       );
-      expect([...devs].sort()).toEqual(['nvb1', 'nvb2']);
-      expect(nvad?.out).toContain('bgp configuration changed; restarting the speaker');
+      expect(nvad?.out).not.toContain('restarting the speaker');
     }, 70_000);
+
+    it('clear ip bgp 169.254.21.2 resets that session only (FRR sees Cease/Administrative Reset)', async () => {
+      const [a1, a2] = peers.map(frrNeighbor);
+      const log2 = frrLogText(2);
+      const r = await cli(['clear', 'ip', 'bgp', '169.254.21.2']);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(
+        '169.254.21.2: reset (Cease/Administrative Reset sent, session restarting)\n',
+      );
+      const n = await waitFor(
+        'FRR az1 Established again',
+        () => {
+          const x = frrNeighbor(peers[0]);
+          return (
+            x.connectionsEstablished === (a1?.connectionsEstablished ?? 0) + 1 &&
+            x.bgpState === 'Established' &&
+            x
+          );
+        },
+        45_000,
+        250,
+      );
+      expect(n.connectionsDropped).toBe((a1?.connectionsDropped ?? 0) + 1);
+      expect(n.messageStats?.notificationsRecv).toBeGreaterThan(
+        a1?.messageStats?.notificationsRecv ?? 0,
+      );
+      // FRR's own log of the NOTIFICATION (its JSON "last reset" is overwritten by later events).
+      expect(frrLogText(1)).toMatch(
+        /NOTIFICATION.*received from neighbor 169\.254\.21\.1.*Administrative Reset/,
+      );
+      expect(frrLogText(2).slice(log2.length)).not.toMatch(/Administrative Reset/);
+      const b2 = frrNeighbor(peers[1]);
+      expect(b2.messageStats?.notificationsRecv).toBe(a2?.messageStats?.notificationsRecv);
+      expect(b2.bgpState).toBe('Established');
+      expect(b2.connectionsEstablished).toBe(a2?.connectionsEstablished);
+      expect(
+        Math.abs((b2.bgpTimerUpEstablishedEpoch ?? 0) - (a2?.bgpTimerUpEstablishedEpoch ?? -9)),
+      ).toBeLessThanOrEqual(1);
+      await ecmpBack('ECMP route after clear');
+    }, 70_000);
+
+    it('clear ip bgp * soft in sends ROUTE-REFRESH to both (FRR counters), no reset', async () => {
+      const before = peers.map(frrNeighbor);
+      const r = await cli(['clear', 'ip', 'bgp', '*', 'soft', 'in', '--json']);
+      expect(r.code).toBe(0);
+      const dto = JSON.parse(r.stdout) as { neighbors: { address: string; actions: string[] }[] };
+      expect(dto.neighbors.map((x) => [x.address, x.actions])).toEqual([
+        ['169.254.21.2', ['route-refresh']],
+        ['169.254.21.6', ['route-refresh']],
+      ]);
+      for (const [i, p] of peers.entries()) {
+        const was = before[i]?.messageStats?.routeRefreshRecv ?? 0;
+        await waitFor(
+          `ROUTE-REFRESH counted by FRR ${i + 1}`,
+          () => (frrNeighbor(p).messageStats?.routeRefreshRecv ?? 0) > was,
+          15_000,
+          250,
+        );
+        const now = frrNeighbor(p);
+        expect(now.bgpState).toBe('Established');
+        expect(now.connectionsEstablished).toBe(before[i]?.connectionsEstablished);
+      }
+      await ecmpBack('ECMP route after soft clear');
+    }, 45_000);
 
     it('a tunnel going down leaves the ECMP group within one second; the other keeps the route', async () => {
       expect(routeDevs(PREFIX)?.length).toBe(2);

@@ -240,6 +240,27 @@ describe('nexthops, groups and bulk routes', () => {
     expect(routes('1001')).toEqual([]);
   });
 
+  it('a batch of several sends reports failures in every send by index', async () => {
+    // 2,500 routes: three sends of up to 1,000, all sent before the replies are read.
+    const bad = new Set([0, 999, 1000, 1777, 2499]);
+    const specs = Array.from({ length: 2500 }, (_, i) => ({
+      table: 1002,
+      prefix: `10.${String(60 + (i >> 8))}.${String(i & 255)}.0/24`,
+      nexthopId: bad.has(i) ? 4242 : 100,
+      protocol: 186,
+    }));
+    const r = await ns.call<{
+      total: number;
+      failed: { index: number; error: { errno: number } }[];
+    }>('replaceRoutes', specs);
+    expect(r.total).toBe(2500);
+    expect(r.failed.map((f) => [f.index, f.error.errno])).toEqual([...bad].map((i) => [i, 22]));
+    expect(routes('1002')).toHaveLength(2495);
+    const del = await ns.call<{ failed: unknown[] }>('deleteRoutes', specs);
+    expect(del.failed).toEqual([]);
+    expect(routes('1002')).toEqual([]);
+  });
+
   it('batch deletes report per-route failures only for real errors', async () => {
     const specs = [
       { table: 1000, prefix: '10.0.0.0/24', protocol: 186 },

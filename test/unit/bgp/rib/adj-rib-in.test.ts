@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PolicySet } from '../../../../src/bgp/policy/policy-set.js';
 import { AdjRibIn } from '../../../../src/bgp/rib/adj-rib-in.js';
+import { mustParseIp } from '../../../../src/lib/ip/addr.js';
 import { attrs, peer, pfx } from './helpers.js';
 
 const LOCAL_AS = 65000;
@@ -81,5 +82,25 @@ describe('AdjRibIn', () => {
     rib.announce(pfx('10.3.0.0/16'), attrs([65515]), 0);
     expect(rib.clear()).toHaveLength(1);
     expect([rib.receivedCount, rib.acceptedCount]).toEqual([0, 0]);
+  });
+
+  it('keeps one attribute object for the NLRI of one UPDATE (equal parts), apart otherwise', () => {
+    const rib = new AdjRibIn(GW, { localAsn: LOCAL_AS, allowasIn: 0 });
+    const base = attrs([65515, 65010]);
+    // As the session layer hands them over: one object per route, the same parts, equal next
+    // hops in separate objects.
+    const one = { ...base, nextHop: mustParseIp('169.254.21.2') };
+    const two = { ...base, nextHop: mustParseIp('169.254.21.2') };
+    const other = { ...base, nextHop: mustParseIp('169.254.21.6') };
+    rib.announce(pfx('10.1.0.0/16'), one, 0);
+    rib.announce(pfx('10.2.0.0/16'), two, 0);
+    rib.announce(pfx('10.3.0.0/16'), other, 0);
+    const a1 = rib.get(pfx('10.1.0.0/16'))?.pre.attrs;
+    expect(a1).toBe(one);
+    expect(rib.get(pfx('10.2.0.0/16'))?.pre.attrs).toBe(one);
+    expect(rib.get(pfx('10.3.0.0/16'))?.pre.attrs).toBe(other);
+    expect(rib.get(pfx('10.3.0.0/16'))?.pre.attrs.nextHop).toEqual(mustParseIp('169.254.21.6'));
+    // Re-announcing with equal attributes changes nothing.
+    expect(rib.announce(pfx('10.2.0.0/16'), { ...two }, 5)).toBeUndefined();
   });
 });

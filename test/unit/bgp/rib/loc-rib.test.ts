@@ -97,4 +97,36 @@ describe('LocRib', () => {
     expect(changes[0]?.best?.source.routingContext).toBe('red');
     expect(rib.destination(pfx('10.0.0.0/8'))?.best?.source.asn).toBe(65002);
   });
+
+  it("reads a destination's paths as a map by source, with one path or several", () => {
+    const rib = new LocRib();
+    const p = pfx('10.0.0.0/8');
+    const a = path('10.0.0.0/8', attrs([65001]), A, 1);
+    const b = path('10.0.0.0/8', attrs([65002]), B, 2);
+    rib.update(a);
+    rib.processDirty();
+    const one = rib.destination(p)?.paths;
+    expect(one?.size).toBe(1);
+    expect([...(one?.values() ?? [])]).toEqual([a]);
+    expect([...(one?.keys() ?? [])]).toEqual(['/10.0.0.1']);
+    expect(one?.get('/10.0.0.1')).toBe(a);
+    expect(one?.has('/10.0.0.2')).toBe(false);
+    rib.update(b);
+    rib.processDirty();
+    const two = rib.destination(p)?.paths;
+    expect(new Map(two ?? [])).toEqual(
+      new Map([
+        ['/10.0.0.1', a],
+        ['/10.0.0.2', b],
+      ]),
+    );
+    rib.withdraw(p, A);
+    rib.processDirty();
+    const seen: string[] = [];
+    rib.destination(p)?.paths.forEach((v, k) => seen.push(`${k}=${String(v.source.asn)}`));
+    expect(seen).toEqual(['/10.0.0.2=65002']);
+    rib.withdraw(p, B);
+    rib.processDirty();
+    expect(rib.destination(p)).toBeUndefined();
+  });
 });

@@ -8,6 +8,7 @@ import {
   normaliseAttrs,
   prependAsns,
   routerIdNumber,
+  withNextHop,
 } from '../../../../src/bgp/rib/path.js';
 import { Afi, AsPathSegmentType as T, Safi } from '../../../../src/bgp/wire/constants.js';
 import type { PathAttribute } from '../../../../src/bgp/wire/attributes/types.js';
@@ -90,5 +91,24 @@ describe('Path helpers', () => {
     ]);
     expect(routerIdNumber('10.0.0.1')).toBe(0x0a000001);
     expect(routerIdNumber('255.255.255.255')).toBe(0xffffffff);
+  });
+
+  it("one UPDATE's NLRI share one attribute object per next hop (normalised once)", () => {
+    const decoded: PathAttribute[] = [
+      { type: 'ORIGIN', flags: 0x40, origin: 0 },
+      { type: 'AS_PATH', flags: 0x40, segments: [{ type: T.AS_SEQUENCE, asns: [65515] }] },
+      { type: 'NEXT_HOP', flags: 0x40, nextHop: mustParseIp('169.254.21.2') },
+    ];
+    const base = normaliseAttrs(decoded, 'ipv4-unicast');
+    expect(normaliseAttrs(decoded, 'ipv4-unicast')).toBe(base);
+    const hop = mustParseIp('169.254.21.6');
+    const a = withNextHop(base, hop);
+    expect(a.nextHop).toBe(hop);
+    expect(a.asPath).toBe(base.asPath);
+    expect(withNextHop(base, hop)).toBe(a);
+    expect(withNextHop(base, base.nextHop)).toBe(base);
+    const other = withNextHop(base, mustParseIp('169.254.21.10'));
+    expect(other).not.toBe(a);
+    expect(attrKey(other)).not.toBe(attrKey(a));
   });
 });
