@@ -2,7 +2,9 @@
  * Child SA rekey (RFC 7296 §1.3.3, §2.8): CREATE_CHILD_SA with REKEY_SA, with or without PFS.
  * Make-before-break through the installer: the initiator adds the new inbound SA, switches
  * outbound, then deletes the old SA with an INFORMATIONAL Delete; the responder adds the new
- * inbound SA and switches outbound when the old SA's Delete arrives.
+ * inbound SA and switches outbound when the old SA's Delete arrives — or, should that Delete never
+ * come, after {@link OUTBOUND_FALLBACK_MS} (the initiator has the new SA by then: it retransmits its
+ * request until it has our answer).
  * §2.8.1 simultaneous rekey: the SA created with the lowest of the four nonces is redundant and
  * is deleted by the peer that created it; the other peer deletes the old SA.
  */
@@ -24,6 +26,9 @@ function rekeyNotify(spi: number): NotifyPayload {
     data: Buffer.alloc(0),
   };
 }
+
+/** How long a rekey responder waits for the old SA's Delete before it switches outbound anyway. */
+export const OUTBOUND_FALLBACK_MS = 10_000;
 
 /** True when `a` holds the lower nonce (a's SA is the redundant one, §2.8.1). */
 export function losesCollision(a: ChildSa, b: ChildSa): boolean {
@@ -148,7 +153,15 @@ export class ChildRekeyResponder implements Task {
       old.replacedBy = child;
     }
     // Outbound waits for the Delete of the old SA (make-before-break).
-    this.sa.installChild(child, { outbound: false, rekey: true });
+    const sa = this.sa;
+    sa.installChild(child, { outbound: false, rekey: true });
     if (old.replacedBy === null) old.replacedBy = child;
+    sa.deps.clock.setTimer(OUTBOUND_FALLBACK_MS, () => {
+      if (sa.state === 'destroyed' || child.state !== 'installed' || child.outboundInstalled)
+        return;
+      if (old.replacedBy !== child) return; // a collision made another SA the successor
+      sa.log.warn({ child: child.label }, 'no delete for the rekeyed child sa; switching outbound');
+      sa.installOutbound(child);
+    });
   }
 }

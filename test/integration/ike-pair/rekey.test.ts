@@ -145,6 +145,26 @@ describe('IKE pair: child SA rekey (RFC 7296 §2.8)', () => {
     expect(inits()).toBe(2);
   });
 
+  it('a rekey responder whose Delete never comes switches outbound after 10 s', () => {
+    const p = makePair();
+    up(p);
+    const { sa: a, c: oldA } = child(p.a);
+    const { c: oldB } = child(p.b);
+    // Every INFORMATIONAL from A (the Delete of the old SA) is lost.
+    p.net.filter = (d, summary) =>
+      d.from.address === '198.51.100.1' && summary.includes('INFORMATIONAL') ? 'drop' : 'deliver';
+    a.requestChildRekey(oldA, 'manual');
+    p.advance(100, 10);
+    const fresh = established(p.b)[0]!.children.find((c) => c !== oldB)!;
+    expect(fresh).toBeDefined();
+    expect(p.b.installer.outbound(TUNNEL)?.spi).toBe(oldB.spiOut);
+    p.advance(9_000, 500);
+    expect(p.b.installer.outbound(TUNNEL)?.spi).toBe(oldB.spiOut);
+    p.advance(1_500, 500);
+    expect(p.b.installer.outbound(TUNNEL)?.spi).toBe(fresh.spiOut);
+    expect(p.b.logs.join('')).toContain('no delete for the rekeyed child sa; switching outbound');
+  });
+
   it('simultaneous rekey (§2.8.1): the lowest nonce loses, one SA pair survives', () => {
     const p = makePair();
     up(p);
