@@ -2,7 +2,7 @@
  * The BGP speaker as a daemon component: the speaker (sessions, listeners), the RIB that joins
  * them (Adj-RIB-In → Loc-RIB → Adj-RIB-Out, `SpeakerRib`) and the route sink that hands best
  * paths (with their ECMP multipath set) to the routing module. Publishes the `show ip bgp …` view
- * (BGP_VIEW) and the per-neighbor metrics.
+ * (BGP_VIEW, built in bgp-views.ts) and the per-neighbor metrics.
  *
  * Reload (SIGHUP) in place, touching only what changed (Catalyst/FRR behaviour):
  * - a neighbor added starts; one removed gets Cease/Peer De-configured (RFC 4486 §4) and its
@@ -34,10 +34,8 @@
  * `scan time`: interface addresses have no events here).
  */
 import type { BgpConfig, Config, StaticRoute } from '../config/index.js';
-import type { Clock } from '../lib/clock.js';
-import { formatIp } from '../lib/ip/addr.js';
-import { formatPrefix, type Prefix } from '../lib/ip/prefix.js';
-import type { Timer } from '../lib/clock.js';
+import type { Clock, Timer } from '../lib/clock.js';
+import type { Prefix } from '../lib/ip/prefix.js';
 import type { Logger } from '../lib/log.js';
 import type { Rng } from '../lib/rng.js';
 import { registerBgpMetrics, type BgpNeighborMetricsSample } from '../mgmt/api/metrics.js';
@@ -48,32 +46,27 @@ import {
   type ClearBgpDto,
   type ClearBgpRequest,
 } from '../mgmt/api/clear-bgp.js';
-import {
-  BGP_VIEW,
-  matchNeighbor,
-  type BgpDestinationInfo,
-  type BgpNeighborInfo,
-  type BgpRouteRow,
-  type BgpShowQuery,
-  type BgpSummaryInfo,
-} from '../mgmt/show/commands/ip-bgp-view.js';
-import { formatBgpId } from '../bgp/open-negotiation.js';
-import { asPathText, type Path, type PathAttrs } from '../bgp/rib/path.js';
+import { BGP_VIEW, type BgpShowQuery } from '../mgmt/show/commands/ip-bgp-view.js';
 import {
   BgpSpeaker,
   connectRouteSink,
-  neighborKey,
   SpeakerRib,
-  SINK_DEFAULT_CONTEXT,
-  type AdvertisedRoute,
   type Connector,
   type RouteSink,
   type TcpSocketOptions,
   type TunnelRef,
 } from '../bgp/session/index.js';
 import { globalConnectedPrefixes } from '../routing/index.js';
+import {
+  bgpMetricSamples,
+  bgpShowQuery,
+  type BgpViewSource,
+  type RoutingTableView,
+} from './bgp-views.js';
 import type { Component } from './component.js';
 import type { ConfigDiff } from './config-port.js';
+
+export type { RoutingTableView } from './bgp-views.js';
 
 /** What BGP needs from the routing module (`src/routing` `Routing` satisfies it). */
 export interface BgpRoutingPort extends RouteSink {
@@ -82,15 +75,7 @@ export interface BgpRoutingPort extends RouteSink {
    * The routing table's candidates, to flag RIB-failures in `show ip bgp` and to find connected
    * subnets for `redistribute connected` (optional).
    */
-  view?(): {
-    readonly routes: readonly {
-      readonly source: string;
-      readonly context: string;
-      readonly prefix: string;
-      readonly selected: boolean;
-      readonly nexthops?: readonly { readonly usable: boolean }[];
-    }[];
-  };
+  view?(): RoutingTableView;
   /** Re-read the kernel's interface addresses (the periodic connected scan; optional). */
   refreshInterfaces?(): Promise<void>;
 }
@@ -116,48 +101,6 @@ export interface BgpComponentOptions {
 
 /** Prometheus registry as the metrics module takes it. */
 type MetricsRegistry = Parameters<typeof registerBgpMetrics>[0];
-
-const ORIGIN_CODES = ['i', 'e', '?'] as const;
-
-function originCode(o: number): BgpRouteRow['origin'] {
-  return ORIGIN_CODES[o] ?? '?';
-}
-
-function zeroFor(p: Path): string {
-  return p.family === 'ipv6-unicast' ? '::' : '0.0.0.0';
-}
-
-interface RowFlags {
-  readonly best?: boolean;
-  readonly multipath?: boolean;
-  readonly ribFailure?: boolean;
-  readonly rejected?: string | undefined;
-  readonly attrs?: PathAttrs;
-}
-
-function pathRow(p: Path, now: number, f: RowFlags = {}): BgpRouteRow {
-  const a = f.attrs ?? p.attrs;
-  const local = p.source.kind === 'local';
-  return {
-    prefix: formatPrefix(p.prefix),
-    routingContext: p.source.routingContext ?? null,
-    nextHop: a.nextHop ? formatIp(a.nextHop) : zeroFor(p),
-    metric: a.med ?? null,
-    localPref: a.localPref ?? null,
-    weight: local ? 32768 : 0,
-    asPath: asPathText(a),
-    origin: originCode(a.origin),
-    valid: f.rejected === undefined && !p.flags.asLoop,
-    best: f.best ?? false,
-    multipath: f.multipath ?? false,
-    ribFailure: f.ribFailure ?? false,
-    from: local ? zeroFor(p) : p.source.address,
-    ibgp: p.source.isIbgp,
-    local,
-    rejected: f.rejected ?? (p.flags.asLoop ? 'as-loop' : null),
-    ageSec: Math.max(0, Math.floor((now - p.receivedAt) / 1000)),
-  };
-}
 
 /** Why a reload must rebuild the speaker instead of changing it in place; undefined: in place. */
 function rebuildReason(
@@ -415,28 +358,20 @@ export class BgpComponent implements Component {
   }
 
   metricSamples(): BgpNeighborMetricsSample[] {
-    if (!this.speaker) return [];
-    return this.speaker.summary().neighbors.map((n) => ({
-      neighbor: n.address,
-      context: n.routingContext ?? SINK_DEFAULT_CONTEXT,
-      up: n.state === 'Established',
-      prefixesReceived: this.receivedCount(n.neighbor),
-      prefixesAdvertised: this.rib?.advertisedCount(n.neighbor) ?? 0,
-      messagesIn: n.msgRcvd,
-      messagesOut: n.msgSent,
-    }));
+    return bgpMetricSamples(this.viewSource());
   }
 
   /** The show view; reads the current speaker on every call (it is rebuilt on reload). */
   query(): BgpShowQuery {
-    return {
-      summary: () => this.summary(),
-      neighbors: () => this.neighborInfos(),
-      destinations: () => this.destinations(),
-      receivedRoutes: (n) => this.receivedRoutes(n),
-      acceptedRoutes: (n) => this.acceptedRoutes(n),
-      advertisedRoutes: (n) => this.advertisedRoutes(n),
-    };
+    return bgpShowQuery(
+      () => this.viewSource(),
+      () => this.routing.view?.(),
+      this.clock,
+    );
+  }
+
+  private viewSource(): BgpViewSource {
+    return { speaker: this.speaker, rib: this.rib, bgp: this.bgp };
   }
 
   // ---- lifecycle ----
@@ -515,197 +450,4 @@ export class BgpComponent implements Component {
     speaker.stop(reason);
     this.routing.withdrawAllBgp();
   }
-
-  // ---- views ----
-
-  private summary(): BgpSummaryInfo {
-    const s = this.speaker?.summary();
-    const bgp = this.bgp;
-    const version = this.rib?.locRib.tableVersion ?? s?.tableVersion ?? 1;
-    return {
-      routerId: s?.routerId ?? bgp?.routerId ?? '0.0.0.0',
-      localAs: s?.localAs ?? bgp?.asn ?? 0,
-      tableVersion: version,
-      neighbors: (s?.neighbors ?? []).map((n) => {
-        const established = n.state === 'Established';
-        return {
-          neighbor: n.neighbor,
-          address: n.address,
-          routingContext: n.routingContext ?? null,
-          description: n.description ?? null,
-          remoteAs: n.remoteAs,
-          msgRcvd: n.msgRcvd,
-          msgSent: n.msgSent,
-          tblVer: version,
-          inQ: n.inQ,
-          outQ: n.outQ,
-          upDownSec: Math.max(0, Math.floor(n.upDownMs / 1000)),
-          state: n.state,
-          established,
-          pfxRcd: established ? this.receivedCount(n.neighbor) : null,
-          pfxSent: this.rib?.advertisedCount(n.neighbor) ?? 0,
-        };
-      }),
-    };
-  }
-
-  private neighborInfos(): BgpNeighborInfo[] {
-    if (!this.speaker) return [];
-    const byKey = new Map(this.summary().neighbors.map((n) => [n.neighbor, n]));
-    return this.speaker.neighborDetails().flatMap((d) => {
-      const s = byKey.get(d.neighbor);
-      if (!s) return [];
-      const c = d.counters;
-      return [
-        {
-          ...s,
-          localAddress: d.localAddress ?? null,
-          updateSource: d.updateSource ?? null,
-          ebgpMultihop: d.ebgpMultihop ?? null,
-          passive: d.passive,
-          remoteRouterId: d.negotiated ? formatBgpId(d.negotiated.remoteBgpId) : null,
-          holdTimeSec: d.negotiated?.holdTimeSec ?? null,
-          keepaliveSec: d.negotiated?.keepaliveSec ?? null,
-          configuredHoldSec: d.configuredHoldSec,
-          configuredKeepaliveSec: d.configuredKeepaliveSec,
-          families: this.familiesOf(d.neighbor),
-          tunnels: d.tunnels,
-          counters: {
-            opensSent: c.opensSent,
-            opensRcvd: c.opensRcvd,
-            updatesSent: c.updatesSent,
-            updatesRcvd: c.updatesRcvd,
-            keepalivesSent: c.keepalivesSent,
-            keepalivesRcvd: c.keepalivesRcvd,
-            notificationsSent: c.notificationsSent,
-            notificationsRcvd: c.notificationsRcvd,
-            routeRefreshSent: c.routeRefreshSent,
-            routeRefreshRcvd: c.routeRefreshRcvd,
-            established: c.established,
-            dropped: c.dropped,
-          },
-          lastError: d.lastError ?? null,
-          lastNotificationSent: d.lastNotificationSent ?? null,
-          lastNotificationRcvd: d.lastNotificationRcvd ?? null,
-        },
-      ];
-    });
-  }
-
-  private familiesOf(key: string): string[] {
-    const n = this.bgp?.neighbors.find((x) => neighborKey(x) === key);
-    return n ? [...n.addressFamilies] : [];
-  }
-
-  private destinations(): BgpDestinationInfo[] {
-    const rib = this.rib;
-    if (!rib) return [];
-    const now = this.clock.now();
-    const failed = this.ribFailures();
-    const out: BgpDestinationInfo[] = [];
-    for (const d of rib.locRib.destinations()) {
-      if (d.paths.size === 0) continue;
-      const multi = new Set(d.multipath.filter((p) => p !== d.best));
-      const prefix = formatPrefix(d.prefix);
-      const ribFailure = failed.has(`${SINK_DEFAULT_CONTEXT}|${prefix}`);
-      out.push({
-        prefix,
-        // One Loc-RIB for every context: each path carries its session's context.
-        routingContext: null,
-        version: d.version,
-        bestReason: d.best ? (d.reason ?? null) : null,
-        paths: [...d.paths.values()].map((p) =>
-          pathRow(p, now, {
-            best: p === d.best,
-            multipath: multi.has(p),
-            ribFailure: ribFailure && p === d.best,
-          }),
-        ),
-      });
-    }
-    return out;
-  }
-
-  /** `context|prefix` of BGP routes the routing table holds with another source instead. */
-  private ribFailures(): Set<string> {
-    const routes = this.routing.view?.().routes ?? [];
-    const selectedOther = new Set(
-      routes.filter((r) => r.selected && r.source !== 'bgp').map((r) => `${r.context}|${r.prefix}`),
-    );
-    return new Set(
-      routes
-        .filter((r) => r.source === 'bgp' && !r.selected)
-        .map((r) => `${r.context}|${r.prefix}`)
-        .filter((k) => selectedOther.has(k)),
-    );
-  }
-
-  private resolveKey(arg: string): string | undefined {
-    const ns = this.speaker?.summary().neighbors ?? [];
-    return matchNeighbor(ns, arg)?.neighbor;
-  }
-
-  private receivedCount(key: string): number {
-    let n = 0;
-    for (const _ of this.rib?.adjRibIn(key)?.entries() ?? []) n += 1;
-    return n;
-  }
-
-  private receivedRoutes(arg: string): BgpRouteRow[] | undefined {
-    const key = this.resolveKey(arg);
-    if (key === undefined) return undefined;
-    const now = this.clock.now();
-    const rows: BgpRouteRow[] = [];
-    for (const e of this.rib?.adjRibIn(key)?.entries() ?? []) {
-      rows.push(pathRow(e.pre, now, { rejected: e.rejected }));
-    }
-    return rows;
-  }
-
-  private acceptedRoutes(arg: string): BgpRouteRow[] | undefined {
-    const key = this.resolveKey(arg);
-    if (key === undefined) return undefined;
-    const adj = this.rib?.adjRibIn(key);
-    if (!adj) return [];
-    const src = adj.source;
-    return this.destinations().flatMap((d) =>
-      d.paths.filter(
-        (p) =>
-          !p.local && p.from === src.address && p.routingContext === (src.routingContext ?? null),
-      ),
-    );
-  }
-
-  /** What the neighbor has from us: its Adj-RIB-Out (export policy and the cap applied). */
-  private advertisedRoutes(arg: string): BgpRouteRow[] | undefined {
-    const key = this.resolveKey(arg);
-    if (key === undefined) return undefined;
-    const now = this.clock.now();
-    return (this.rib?.advertised(key) ?? []).map((r) => advertisedRow(r, now));
-  }
-}
-
-/** A row of `advertised-routes`: the attributes as sent, the rest from the Loc-RIB path. */
-function advertisedRow(r: AdvertisedRoute, now: number): BgpRouteRow {
-  if (r.path) return pathRow(r.path, now, { best: true, attrs: r.attrs });
-  const zero = r.family === 'ipv6-unicast' ? '::' : '0.0.0.0';
-  return {
-    prefix: formatPrefix(r.prefix),
-    routingContext: null,
-    nextHop: r.attrs.nextHop ? formatIp(r.attrs.nextHop) : zero,
-    metric: r.attrs.med ?? null,
-    localPref: r.attrs.localPref ?? null,
-    weight: 0,
-    asPath: asPathText(r.attrs),
-    origin: originCode(r.attrs.origin),
-    valid: true,
-    best: true,
-    multipath: false,
-    ribFailure: false,
-    from: zero,
-    ibgp: false,
-    local: false,
-    rejected: null,
-    ageSec: 0,
-  };
 }

@@ -2,7 +2,7 @@
  * Inbound `maximum-prefix N [threshold] [restart M] [warning-only]` (Catalyst/FRR) as a pure counter
  * helper: given the number of prefixes a neighbor has for one address family it says whether a
  * warning (threshold crossed, once) or the limit action (warn, or tear the session down with
- * Cease/Maximum Number of Prefixes Reached, RFC 4486 §4) is due. The speaker (session/speaker.ts)
+ * Cease/Maximum Number of Prefixes Reached, RFC 4486 §4) is due. The speaker (session/inbound-routes.ts)
  * owns the counting and the teardown.
  */
 import type { MaxPrefixes } from '../../config/types.js';

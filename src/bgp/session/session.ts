@@ -3,42 +3,49 @@
  * a {@link BgpConnection}: timers (with RFC 4271 §10 jitter), OPEN/KEEPALIVE/NOTIFICATION,
  * UPDATE decoding with the RFC 7606 outcomes, ROUTE-REFRESH, and connection collision (§6.8).
  *
- * A collision runs a second FSM instance ("shadow") on the second connection until its OPEN
- * arrives; {@link collisionToDump} then decides which connection gets OpenCollisionDump. When the
- * main connection loses, the shadow becomes the main one.
+ * A collision runs a second FSM instance ("shadow", fsm-run.ts) on the second connection until its
+ * OPEN arrives; `collisionLoser` then decides which connection gets OpenCollisionDump. When the
+ * main connection loses, the shadow becomes the main one. Decoding, counters and the OPEN we send:
+ * session-messages.ts.
  */
 import type { Clock, Timer } from '../../lib/clock.js';
 import type { Logger } from '../../lib/log.js';
 import type { Rng } from '../../lib/rng.js';
 import { BgpNotificationError } from '../errors.js';
-import { collisionToDump } from '../collision.js';
 import { INITIAL_FSM_STATE, step } from '../fsm.js';
-import type {
-  BgpEvent,
-  BgpFsmAction,
-  BgpFsmState,
-  BgpState,
-  BgpTimer,
-  FsmError,
-} from '../fsm-types.js';
+import type { BgpEvent, BgpFsmAction, BgpState } from '../fsm-types.js';
 import { codecContextOf, negotiateOpen, type NegotiatedSession } from '../open-negotiation.js';
-import { ErrorCode, OpenErrorSubcode } from '../wire/constants.js';
 import { DEFAULT_CODEC_CONTEXT, type BgpCodecContext } from '../wire/header.js';
-import {
-  decodeMessage,
-  encodeMessageBytes,
-  type BgpMessage,
-  type DecodedBgpMessage,
-} from '../wire/message.js';
+import { encodeMessageBytes, type BgpMessage } from '../wire/message.js';
 import {
   adminShutdown,
   describeNotification,
   type NotificationMessage,
 } from '../wire/notification.js';
-import { buildOpen } from '../wire/open.js';
-import type { RouteRefreshMessage } from '../wire/route-refresh.js';
-import type { UpdateDecodeResult, UpdateMessage } from '../wire/update.js';
-import { BgpConnection, type Connector, type PendingConnect } from './transport.js';
+import type { UpdateMessage } from '../wire/update.js';
+import {
+  cancelRunTimers,
+  collisionLoser,
+  fsmErrorOf,
+  newRun,
+  startRunTimer,
+  stopRunTimer,
+  type EventData,
+  type FsmRun,
+  type QueuedEvent,
+} from './fsm-run.js';
+import {
+  countSent,
+  decodeInbound,
+  logNotificationSent,
+  logUpdateOutcome,
+  newCounters,
+  notificationEvent,
+  openFor,
+  type OpenReceived,
+} from './session-messages.js';
+import { adoptConnection, connectRun, type RunConnectionHost } from './run-connection.js';
+import type { BgpConnection, Connector } from './transport.js';
 import type {
   SessionConfig,
   SessionCounters,
@@ -53,39 +60,6 @@ export type {
   SessionView,
 } from './session-types.js';
 
-interface FsmRun {
-  fsm: BgpFsmState;
-  conn: BgpConnection | undefined;
-  pending: PendingConnect | undefined;
-  readonly timers: Map<BgpTimer, Timer>;
-  locallyInitiated: boolean;
-  established: boolean;
-}
-
-interface Queued {
-  readonly run: FsmRun;
-  readonly event: BgpEvent;
-  readonly update?: UpdateDecodeResult;
-  readonly routeRefresh?: RouteRefreshMessage;
-}
-
-const JITTERED: ReadonlySet<BgpTimer> = new Set(['ConnectRetry', 'Keepalive', 'IdleHold']);
-
-function newRun(fsm: BgpFsmState = INITIAL_FSM_STATE): FsmRun {
-  return {
-    fsm,
-    conn: undefined,
-    pending: undefined,
-    timers: new Map(),
-    locallyInitiated: false,
-    established: false,
-  };
-}
-
-function fsmErrorOf(e: BgpNotificationError): FsmError {
-  return { errorCode: e.errorCode, subcode: e.subcode, data: e.data, detail: e.message };
-}
-
 export class BgpSession {
   readonly cfg: SessionConfig;
   private readonly clock: Clock;
@@ -95,26 +69,10 @@ export class BgpSession {
   private readonly events: SessionEvents;
   private main: FsmRun = newRun();
   private shadow: FsmRun | undefined;
-  private readonly queue: Queued[] = [];
+  private readonly queue: QueuedEvent[] = [];
   private draining = false;
-  private current: Queued | undefined;
-  private readonly counters: SessionCounters = {
-    msgRcvd: 0,
-    msgSent: 0,
-    updatesRcvd: 0,
-    updatesSent: 0,
-    keepalivesRcvd: 0,
-    keepalivesSent: 0,
-    notificationsRcvd: 0,
-    notificationsSent: 0,
-    opensRcvd: 0,
-    opensSent: 0,
-    routeRefreshRcvd: 0,
-    routeRefreshSent: 0,
-    established: 0,
-    dropped: 0,
-    connectAttempts: 0,
-  };
+  private current: QueuedEvent | undefined;
+  private readonly counters: SessionCounters = newCounters();
   private sinceMs: number;
   private lastNotificationSent: string | undefined;
   private lastNotificationRcvd: string | undefined;
@@ -122,6 +80,8 @@ export class BgpSession {
   /** Why the session was stopped by {@link stopFor} (show and logs), until it starts again. */
   private stopReason: string | undefined;
   private restartTimer: Timer | undefined;
+  /** What the run connections (run-connection.ts) use of this session. */
+  private readonly io: RunConnectionHost;
 
   constructor(opts: {
     readonly cfg: SessionConfig;
@@ -138,6 +98,19 @@ export class BgpSession {
     this.connector = opts.connector;
     this.events = opts.events;
     this.sinceMs = opts.clock.now();
+    this.io = {
+      cfg: this.cfg,
+      clock: this.clock,
+      log: this.log,
+      connector: this.connector,
+      counters: this.counters,
+      dispatch: (run, event) => {
+        this.dispatch(run, event);
+      },
+      message: (run, conn, buf) => {
+        this.onMessage(run, conn, buf);
+      },
+    };
   }
 
   get state(): BgpState {
@@ -249,10 +222,10 @@ export class BgpSession {
   kick(): void {
     const st = this.main.fsm.state;
     if (st === 'Idle' && this.main.fsm.autoRestart) {
-      this.stopTimer(this.main, 'IdleHold');
+      stopRunTimer(this.main, 'IdleHold');
       this.dispatch(this.main, { type: 'IdleHoldTimer_Expires' });
     } else if ((st === 'Active' && !this.cfg.fsm.passive) || st === 'Connect') {
-      this.stopTimer(this.main, 'ConnectRetry');
+      stopRunTimer(this.main, 'ConnectRetry');
       this.dispatch(this.main, { type: 'ConnectRetryTimer_Expires' });
     }
   }
@@ -261,7 +234,7 @@ export class BgpSession {
   accept(conn: BgpConnection): void {
     if (this.main.fsm.state === 'Idle' && this.main.fsm.autoRestart) {
       // Waiting for IdleHold after a failure: the peer is back, restart now.
-      this.stopTimer(this.main, 'IdleHold');
+      stopRunTimer(this.main, 'IdleHold');
       this.dispatch(this.main, { type: 'IdleHoldTimer_Expires' });
     }
     const st = this.main.fsm.state;
@@ -272,7 +245,7 @@ export class BgpSession {
       const old = this.main.conn;
       this.main.conn = undefined;
       old?.destroy();
-      this.adopt(this.main, conn, false);
+      adoptConnection(this.main, conn, false, this.io);
       this.dispatch(this.main, { type: 'TcpConnectionConfirmed' });
       return;
     }
@@ -284,7 +257,7 @@ export class BgpSession {
     // OpenSent/OpenConfirm/Established: track it for collision detection (§6.8).
     const shadow = newRun({ ...INITIAL_FSM_STATE, state: 'Active' });
     this.shadow = shadow;
-    this.adopt(shadow, conn, false);
+    adoptConnection(shadow, conn, false, this.io);
     this.dispatch(shadow, { type: 'TcpConnectionConfirmed' });
   }
 
@@ -333,7 +306,7 @@ export class BgpSession {
 
   // ---- event loop ----
 
-  private dispatch(run: FsmRun, event: BgpEvent, extra: Omit<Queued, 'run' | 'event'> = {}): void {
+  private dispatch(run: FsmRun, event: BgpEvent, extra: EventData = {}): void {
     this.queue.push({ run, event, ...extra });
     if (this.draining) return;
     this.draining = true;
@@ -345,7 +318,7 @@ export class BgpSession {
     }
   }
 
-  private process(q: Queued): void {
+  private process(q: QueuedEvent): void {
     const run = q.run;
     if (run !== this.main && run !== this.shadow) return; // a run that was dropped meanwhile
     const before = run.fsm.state;
@@ -364,14 +337,14 @@ export class BgpSession {
 
   private fellIdle(run: FsmRun): void {
     if (run === this.shadow) {
-      this.cancelTimers(run);
+      cancelRunTimers(run);
       this.shadow = undefined;
       return;
     }
     const sh = this.shadow;
     if (sh && run.fsm.autoRestart && sh.fsm.state !== 'Idle') {
       // The main connection lost (collision or failure): continue on the second connection.
-      this.cancelTimers(run);
+      cancelRunTimers(run);
       sh.fsm = { ...sh.fsm, autoRestart: true, connectRetryCounter: run.fsm.connectRetryCounter };
       this.main = sh;
       this.shadow = undefined;
@@ -382,7 +355,7 @@ export class BgpSession {
   private exec(run: FsmRun, a: BgpFsmAction, reason: string): void {
     switch (a.type) {
       case 'connect':
-        this.connect(run);
+        connectRun(run, this.io);
         return;
       case 'close':
         run.pending?.cancel();
@@ -391,44 +364,23 @@ export class BgpSession {
         run.conn = undefined;
         return;
       case 'send-open':
-        this.write(
-          run,
-          {
-            type: 'OPEN',
-            open: buildOpen({
-              localAs: this.cfg.open.localAs,
-              holdTimeSec: this.cfg.fsm.holdTimeSec,
-              bgpId: this.cfg.open.localBgpId,
-              families: this.cfg.open.families,
-              routeRefresh: true,
-            }),
-          },
-          DEFAULT_CODEC_CONTEXT,
-        );
+        this.write(run, openFor(this.cfg), DEFAULT_CODEC_CONTEXT);
         return;
       case 'send-keepalive':
         this.write(run, { type: 'KEEPALIVE' });
         return;
       case 'send-notification':
         this.lastNotificationSent = describeNotification(a.notification);
-        {
-          // A NOTIFICATION we send means the session is being reset for an error (or stopped by
-          // us: Cease). Errors are peer-caused problems an engineer must see: warn, not info.
-          const isCease = a.notification.errorCode === ErrorCode.CEASE;
-          const fields = { notification: this.lastNotificationSent };
-          const msg = run.established
-            ? 'sending NOTIFICATION'
-            : 'sending NOTIFICATION during setup';
-          if (isCease) this.log.info(fields, msg);
-          else this.log.warn(fields, msg);
-        }
+        logNotificationSent(this.log, this.lastNotificationSent, a.notification, run.established);
         this.write(run, { type: 'NOTIFICATION', notification: a.notification });
         return;
       case 'start-timer':
-        this.startTimer(run, a.timer, a.seconds);
+        startRunTimer(run, a.timer, a.seconds, this.clock, this.rng, () => {
+          this.dispatch(run, { type: `${a.timer}Timer_Expires` });
+        });
         return;
       case 'stop-timer':
-        this.stopTimer(run, a.timer);
+        stopRunTimer(run, a.timer);
         return;
       case 'release-resources':
         if (run.established) {
@@ -445,7 +397,10 @@ export class BgpSession {
         }
         return;
       case 'process-update':
-        if (this.current?.update) this.processUpdate(this.current.update);
+        if (this.current?.update) {
+          logUpdateOutcome(this.log, this.current.update);
+          this.events.update(this.current.update);
+        }
         return;
       case 'process-route-refresh':
         if (this.current?.routeRefresh) this.events.routeRefresh(this.current.routeRefresh);
@@ -472,149 +427,31 @@ export class BgpSession {
     }
   }
 
-  private processUpdate(r: UpdateDecodeResult): void {
-    if (r.kind === 'treat-as-withdraw') {
-      this.log.warn(
-        { problems: r.problems.map((p) => p.reason), prefixes: r.withdrawn.length },
-        'malformed UPDATE treated as withdraw (RFC 7606)',
-      );
-    } else if (r.discarded.length > 0) {
-      this.log.warn(
-        { problems: r.discarded.map((p) => p.reason) },
-        'UPDATE attributes discarded (RFC 7606)',
-      );
-    }
-    this.events.update(r);
-  }
-
-  private connect(run: FsmRun): void {
-    run.pending?.cancel();
-    run.locallyInitiated = true;
-    this.counters.connectAttempts += 1;
-    const pending = this.connector(
-      {
-        remoteAddress: this.cfg.remoteAddress,
-        port: this.cfg.port,
-        localAddress: this.cfg.updateSource,
-        ttl: this.cfg.ttl,
-      },
-      (err, socket, local) => {
-        if (run.pending !== pending) {
-          socket?.destroy();
-          return;
-        }
-        run.pending = undefined;
-        if (err || !socket) {
-          this.log.debug({ err: err?.message }, 'connect failed');
-          this.dispatch(run, { type: 'TcpConnectionFails' });
-          return;
-        }
-        const conn = new BgpConnection(
-          socket,
-          { localAddress: local, remoteAddress: this.cfg.remoteAddress, locallyInitiated: true },
-          this.clock,
-        );
-        this.adopt(run, conn, true);
-        this.dispatch(run, { type: 'Tcp_CR_Acked' });
-      },
-    );
-    run.pending = pending;
-  }
-
-  private adopt(run: FsmRun, conn: BgpConnection, locallyInitiated: boolean): void {
-    run.conn = conn;
-    run.locallyInitiated = locallyInitiated;
-    conn.attach({
-      message: (buf) => {
-        this.onMessage(run, conn, buf);
-      },
-      error: (err) => {
-        if (run.conn !== conn) return;
-        if (err instanceof BgpNotificationError) {
-          this.dispatch(run, { type: 'BGPHeaderErr', error: fsmErrorOf(err) });
-        } else {
-          this.log.debug({ err: err.message }, 'connection error');
-        }
-      },
-      closed: () => {
-        if (run.conn !== conn) return;
-        run.conn = undefined;
-        this.dispatch(run, { type: 'TcpConnectionFails' });
-      },
-    });
-  }
-
   private write(run: FsmRun, m: BgpMessage, ctx?: BgpCodecContext): boolean {
     const conn = run.conn;
     if (!conn) return false;
     const c = ctx ?? (run.fsm.session ? codecContextOf(run.fsm.session) : DEFAULT_CODEC_CONTEXT);
     const ok = conn.send(encodeMessageBytes(m, c));
-    this.counters.msgSent += 1;
-    if (m.type === 'UPDATE') this.counters.updatesSent += 1;
-    else if (m.type === 'KEEPALIVE') this.counters.keepalivesSent += 1;
-    else if (m.type === 'NOTIFICATION') this.counters.notificationsSent += 1;
-    else if (m.type === 'OPEN') this.counters.opensSent += 1;
-    else this.counters.routeRefreshSent += 1;
+    countSent(this.counters, m);
     return ok;
   }
 
   private onMessage(run: FsmRun, conn: BgpConnection, buf: Buffer): void {
     if (run.conn !== conn) return;
-    this.counters.msgRcvd += 1;
     const ctx = run.fsm.session ? codecContextOf(run.fsm.session) : DEFAULT_CODEC_CONTEXT;
-    let msg: DecodedBgpMessage;
-    try {
-      msg = decodeMessage(buf, ctx);
-    } catch (e) {
-      if (!(e instanceof BgpNotificationError)) throw e;
-      const error = fsmErrorOf(e);
-      if (e.errorCode === ErrorCode.OPEN_MESSAGE_ERROR) {
-        this.dispatch(run, { type: 'BGPOpenMsgErr', error });
-      } else if (e.errorCode === ErrorCode.UPDATE_MESSAGE_ERROR) {
-        this.counters.updatesRcvd += 1;
-        this.dispatch(run, { type: 'UpdateMsgErr', error });
-      } else {
-        this.dispatch(run, { type: 'BGPHeaderErr', error });
-      }
-      return;
-    }
-    switch (msg.type) {
-      case 'OPEN':
-        this.counters.opensRcvd += 1;
-        this.onOpen(run, msg);
-        return;
-      case 'KEEPALIVE':
-        this.counters.keepalivesRcvd += 1;
-        this.dispatch(run, { type: 'KeepAliveMsg' });
-        return;
-      case 'NOTIFICATION':
-        this.onNotification(run, msg.notification);
-        return;
-      case 'UPDATE':
-        this.counters.updatesRcvd += 1;
-        this.dispatch(run, { type: 'UpdateMsg' }, { update: msg.result });
-        return;
-      case 'ROUTE_REFRESH':
-        this.counters.routeRefreshRcvd += 1;
-        this.dispatch(run, { type: 'RouteRefreshMsg' }, { routeRefresh: msg.routeRefresh });
-        return;
+    const m = decodeInbound(buf, ctx, this.counters);
+    if (m.kind === 'open') {
+      this.onOpen(run, m.msg);
+    } else if (m.kind === 'notification') {
+      this.lastNotificationRcvd = describeNotification(m.notification);
+      this.log.info({ notification: this.lastNotificationRcvd }, 'NOTIFICATION received');
+      this.dispatch(run, notificationEvent(m.notification));
+    } else {
+      this.dispatch(run, m.event, m.data);
     }
   }
 
-  private onNotification(run: FsmRun, n: NotificationMessage): void {
-    this.counters.notificationsRcvd += 1;
-    this.lastNotificationRcvd = describeNotification(n);
-    this.log.info({ notification: this.lastNotificationRcvd }, 'NOTIFICATION received');
-    const verErr =
-      n.errorCode === ErrorCode.OPEN_MESSAGE_ERROR &&
-      n.subcode === OpenErrorSubcode.UNSUPPORTED_VERSION_NUMBER;
-    this.dispatch(
-      run,
-      verErr ? { type: 'NotifMsgVerErr', notification: n } : { type: 'NotifMsg', notification: n },
-    );
-  }
-
-  private onOpen(run: FsmRun, msg: Extract<DecodedBgpMessage, { type: 'OPEN' }>): void {
+  private onOpen(run: FsmRun, msg: OpenReceived): void {
     let session: NegotiatedSession;
     try {
       session = negotiateOpen(msg.open, this.cfg.open);
@@ -631,13 +468,7 @@ export class BgpSession {
         localAs: this.cfg.open.localAs,
         remoteAs: session.remoteAs,
       };
-      let dump = collisionToDump(
-        { state: other.fsm.state, locallyInitiated: other.locallyInitiated },
-        { state: run.fsm.state, locallyInitiated: run.locallyInitiated },
-        ids,
-      );
-      // Two connections opened by the peer: the newer one wins (the peer restarted).
-      if (dump === 'none' && other.locallyInitiated === run.locallyInitiated) dump = 'existing';
+      const dump = collisionLoser(other, run, ids);
       if (dump === 'incoming') {
         this.log.info('connection collision: dropping the new connection');
         this.dispatch(run, { type: 'OpenCollisionDump' });
@@ -649,32 +480,5 @@ export class BgpSession {
       }
     }
     this.dispatch(run, { type: 'BGPOpen', session });
-  }
-
-  // ---- timers ----
-
-  private startTimer(run: FsmRun, timer: BgpTimer, seconds: number): void {
-    // RFC 4271 §10: jitter ConnectRetry/Keepalive (and our IdleHold) by a factor in [0.75, 1].
-    const factor = JITTERED.has(timer) ? 0.75 + 0.25 * this.rng.fraction() : 1;
-    const ms = Math.max(1, Math.round(seconds * 1000 * factor));
-    const existing = run.timers.get(timer);
-    if (existing) {
-      existing.reschedule(ms);
-      return;
-    }
-    run.timers.set(
-      timer,
-      this.clock.setTimer(ms, () => {
-        this.dispatch(run, { type: `${timer}Timer_Expires` });
-      }),
-    );
-  }
-
-  private stopTimer(run: FsmRun, timer: BgpTimer): void {
-    run.timers.get(timer)?.cancel();
-  }
-
-  private cancelTimers(run: FsmRun): void {
-    for (const t of run.timers.values()) t.cancel();
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The BGP speaker: one {@link BgpSession} per configured neighbor, the listeners that feed them
- * incoming connections, the routes received from each neighbor and the origination of the
- * configured `networks`, plus the read-only views behind `show ip bgp summary` / `neighbors`.
+ * incoming connections (matched in neighbor-match.ts), the routes received from each neighbor
+ * (inbound-routes.ts) and the origination of the configured `networks`, plus the read-only views
+ * behind `show ip bgp summary` / `neighbors`. Reload in place: neighbor-reconfig.ts.
  *
  * Received routes are kept per neighbor (an Adj-RIB-In without policy) and published with
  * {@link BgpSpeaker.onRoutes}; the RIB (src/bgp/rib) subscribes there and sends its Adj-RIB-Out
@@ -20,54 +21,31 @@
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/log.js';
 import type { Rng } from '../../lib/rng.js';
-import { formatIp, mustParseIp, type IpAddr } from '../../lib/ip/addr.js';
-import {
-  formatPrefix,
-  parseInterfaceAddress,
-  parsePrefix,
-  prefixContains,
-  type Prefix,
-} from '../../lib/ip/prefix.js';
+import { parsePrefix, type Prefix } from '../../lib/ip/prefix.js';
 import type { BgpConfig, BgpNeighbor, StaticRoute } from '../../config/types.js';
-import { DEFAULT_FSM_CONFIG, fsmConfig } from '../fsm-types.js';
-import {
-  IPV4_UNICAST,
-  IPV6_UNICAST,
-  parseBgpId,
-  type AddressFamily,
-  type NegotiatedSession,
-} from '../open-negotiation.js';
-import { Afi, BGP_PORT, CeaseSubcode, Safi } from '../wire/constants.js';
+import { DEFAULT_FSM_CONFIG } from '../fsm-types.js';
+import { parseBgpId, type NegotiatedSession } from '../open-negotiation.js';
+import { BGP_PORT, CeaseSubcode } from '../wire/constants.js';
 import { adminShutdown } from '../wire/notification.js';
 import type { RouteRefreshMessage } from '../wire/route-refresh.js';
-import { findAttr, type UpdateDecodeResult, type UpdateMessage } from '../wire/update.js';
-import type { PathAttribute } from '../wire/attributes/types.js';
-import { formatAsPath } from '../wire/attributes/as-path.js';
+import type { UpdateDecodeResult, UpdateMessage } from '../wire/update.js';
+import { PrefixLimiter } from '../policy/max-prefixes.js';
+import { receiveUpdate } from './inbound-routes.js';
+import {
+  familyOf,
+  neighborKey,
+  neighborSessionConfig,
+  stateText,
+  type FamilyName,
+  type ReceivedRoute,
+  type RoutesEvent,
+  type SpeakerNeighbor,
+} from './neighbor.js';
+import { matchIncoming, neighborsVia, type TunnelRef } from './neighbor-match.js';
+import { reconfigureNeighbors, type ReconfigHost } from './neighbor-reconfig.js';
 import { buildOriginUpdates, endOfRib } from './originate.js';
-import {
-  familyAfiSafi,
-  MAX_PREFIXES_EXCEEDED,
-  maxPrefixesNotification,
-  PrefixLimiter,
-  type MaxPrefixEvent,
-} from '../policy/max-prefixes.js';
 import { BgpSession } from './session.js';
-import {
-  cease,
-  neighborChange,
-  type NeighborDetail,
-  type NeighborReconfig,
-  type SpeakerSummary,
-} from './session-types.js';
-
-export type {
-  NeighborChange,
-  NeighborDetail,
-  NeighborReconfig,
-  NeighborSummary,
-  SpeakerSummary,
-} from './session-types.js';
-export { cease, neighborChange } from './session-types.js';
+import type { NeighborDetail, NeighborReconfig, SpeakerSummary } from './session-types.js';
 import {
   applyTtl,
   BgpConnection,
@@ -80,30 +58,17 @@ import {
   type TcpSocketOptions,
 } from './transport.js';
 
-export type FamilyName = 'ipv4-unicast' | 'ipv6-unicast';
-
-export interface ReceivedRoute {
-  readonly prefix: Prefix;
-  readonly family: FamilyName;
-  /** Path attributes as received (MP_REACH/MP_UNREACH removed). */
-  readonly attributes: readonly PathAttribute[];
-  readonly nextHop: IpAddr | undefined;
-  readonly receivedAtMs: number;
-}
-
-export interface RoutesEvent {
-  /** Neighbor key (see {@link neighborKey}). */
-  readonly neighbor: string;
-  readonly routingContext: string | undefined;
-  readonly announced: readonly ReceivedRoute[];
-  readonly withdrawn: readonly Prefix[];
-}
-
-export interface TunnelRef {
-  readonly name: string;
-  /** Inside address with length, e.g. `169.254.21.1/32`. */
-  readonly address: string | undefined;
-}
+export type {
+  NeighborChange,
+  NeighborDetail,
+  NeighborReconfig,
+  NeighborSummary,
+  SpeakerSummary,
+} from './session-types.js';
+export { cease, neighborChange } from './session-types.js';
+export type { FamilyName, ReceivedRoute, RoutesEvent, SpeakerNeighbor } from './neighbor.js';
+export { describeRoute, neighborKey } from './neighbor.js';
+export type { TunnelRef } from './neighbor-match.js';
 
 export interface SpeakerOptions {
   readonly bgp: BgpConfig;
@@ -132,45 +97,8 @@ export interface SpeakerOptions {
   readonly originateNetworks?: boolean;
 }
 
-/** Compact map key for a prefix (family, length, significant octets); cheaper than its text. */
-function routeKey(p: Prefix): string {
-  let s = String.fromCharCode(p.addr.family, p.len);
-  const n = (p.len + 7) >> 3;
-  for (let i = 0; i < n; i++) s += String.fromCharCode(p.addr.bytes[i] ?? 0);
-  return s;
-}
-
 function parseNetworks(networks: readonly string[]): Prefix[] {
   return networks.map((n) => parsePrefix(n)).filter((p): p is Prefix => p !== null);
-}
-
-/** `address` in the default context, `context/address` in another one. */
-export function neighborKey(n: Pick<BgpNeighbor, 'address' | 'routingContext'>): string {
-  return n.routingContext === undefined ? n.address : `${n.routingContext}/${n.address}`;
-}
-
-function familyOf(f: AddressFamily): FamilyName | undefined {
-  if (f.safi !== Safi.UNICAST) return undefined;
-  if (f.afi === Afi.IPV4) return 'ipv4-unicast';
-  if (f.afi === Afi.IPV6) return 'ipv6-unicast';
-  return undefined;
-}
-
-function familiesOf(n: BgpNeighbor): AddressFamily[] {
-  return n.addressFamilies.map((f) => (f === 'ipv4-unicast' ? IPV4_UNICAST : IPV6_UNICAST));
-}
-
-interface Neighbor {
-  readonly key: string;
-  /** Replaced in place by a reload that changes only soft settings (see {@link neighborChange}). */
-  cfg: BgpNeighbor;
-  readonly session: BgpSession;
-  readonly received: Map<string, ReceivedRoute>;
-  /** Per-family counts of `received` and the inbound max-prefixes guards. */
-  limiter: PrefixLimiter;
-  /** IP TTL of the session's packets. */
-  readonly ttl: number;
-  pfxSent: number;
 }
 
 export class BgpSpeaker {
@@ -181,7 +109,7 @@ export class BgpSpeaker {
   private bgp: BgpConfig;
   private readonly bgpId: number;
   private readonly connector: Connector;
-  private readonly neighbors = new Map<string, Neighbor>();
+  private readonly neighbors = new Map<string, SpeakerNeighbor>();
   private networks: Prefix[] = [];
   private listeners: BgpListeners | undefined;
   private started = false;
@@ -204,7 +132,7 @@ export class BgpSpeaker {
     for (const n of opts.bgp.neighbors) this.neighbors.set(neighborKey(n), this.createNeighbor(n));
   }
 
-  private createNeighbor(n: BgpNeighbor): Neighbor {
+  private createNeighbor(n: BgpNeighbor): SpeakerNeighbor {
     const opts = this.opts;
     const key = neighborKey(n);
     const ttl = sessionTtl({
@@ -213,27 +141,13 @@ export class BgpSpeaker {
       ebgpMultihop: n.ebgpMultihop,
     });
     const session = new BgpSession({
-      cfg: {
-        name: key,
-        remoteAddress: n.address,
+      cfg: neighborSessionConfig(n, key, ttl, {
+        localAs: this.bgp.asn,
+        localBgpId: this.bgpId,
         port: opts.port ?? BGP_PORT,
-        updateSource: n.updateSource,
-        ttl,
-        open: {
-          localAs: this.bgp.asn,
-          localBgpId: this.bgpId,
-          remoteAs: n.remoteAs,
-          holdTimeSec: n.timers.holdSec,
-          keepaliveSec: n.timers.keepaliveSec,
-          families: familiesOf(n),
-        },
-        fsm: fsmConfig({
-          passive: n.passive,
-          holdTimeSec: n.timers.holdSec,
-          ...(opts.connectRetrySec !== undefined ? { connectRetrySec: opts.connectRetrySec } : {}),
-          ...(opts.idleHoldSec !== undefined ? { idleHoldSec: opts.idleHoldSec } : {}),
-        }),
-      },
+        connectRetrySec: opts.connectRetrySec,
+        idleHoldSec: opts.idleHoldSec,
+      }),
       clock: opts.clock,
       rng: opts.rng,
       log: opts.log,
@@ -313,13 +227,7 @@ export class BgpSpeaker {
 
   /** Match an accepted TCP connection to a neighbor by remote address (+ local address). */
   handleIncoming(c: IncomingConnection): void {
-    const candidates = [...this.neighbors.values()].filter(
-      (n) => n.cfg.address === c.remoteAddress,
-    );
-    const match =
-      candidates.find(
-        (n) => n.cfg.updateSource !== undefined && n.cfg.updateSource === c.localAddress,
-      ) ?? candidates.find((n) => n.cfg.updateSource === undefined);
+    const match = matchIncoming(this.neighbors.values(), c);
     const conn = new BgpConnection(
       c.socket,
       { localAddress: c.localAddress, remoteAddress: c.remoteAddress, locallyInitiated: false },
@@ -374,9 +282,9 @@ export class BgpSpeaker {
 
   /**
    * Reload in place: make the neighbors and `networks` those of `bgp` touching only what changed
-   * ({@link neighborChange}). Removed neighbors get Cease/Peer De-configured, neighbors whose
-   * session parameters changed Cease/Other Configuration Change (RFC 4486 §4) and a new session;
-   * the others keep their session. The AS number and router-id cannot change here (rebuild the
+   * (`neighborChange`; neighbor-reconfig.ts). Removed neighbors get Cease/Peer De-configured,
+   * neighbors whose session parameters changed Cease/Other Configuration Change (RFC 4486 §4) and
+   * a new session; the others keep their session. The AS number and router-id cannot change here (rebuild the
    * speaker).
    */
   reconfigure(bgp: BgpConfig): NeighborReconfig {
@@ -385,45 +293,20 @@ export class BgpSpeaker {
     }
     this.bgp = bgp;
     this.networks = parseNetworks(bgp.networks);
-    const r = { added: [], removed: [], reset: [], soft: [], shutdown: [], started: [] } as {
-      [K in keyof NeighborReconfig]: string[];
+    return reconfigureNeighbors(this.reconfigHost(), bgp);
+  }
+
+  private reconfigHost(): ReconfigHost {
+    return {
+      neighbors: this.neighbors,
+      started: this.started,
+      log: this.log,
+      idleHoldSec: this.opts.idleHoldSec ?? DEFAULT_FSM_CONFIG.idleHoldSec,
+      addNeighbor: (cfg, delaySec) => {
+        this.addNeighbor(cfg, delaySec);
+      },
+      requestRouteRefresh: (key) => this.requestRouteRefresh(key),
     };
-    const wanted = new Map(bgp.neighbors.map((n) => [neighborKey(n), n]));
-    for (const [key, n] of [...this.neighbors]) {
-      if (wanted.has(key)) continue;
-      n.session.stopWith(cease(CeaseSubcode.PEER_DE_CONFIGURED));
-      this.neighbors.delete(key);
-      r.removed.push(key);
-    }
-    for (const [key, cfg] of wanted) {
-      const n = this.neighbors.get(key);
-      if (!n) {
-        this.addNeighbor(cfg);
-        r.added.push(key);
-        continue;
-      }
-      const change = neighborChange(n.cfg, cfg);
-      if (change === 'none') continue;
-      if (change === 'reset') {
-        n.session.stopWith(cease(CeaseSubcode.OTHER_CONFIGURATION_CHANGE));
-        this.neighbors.delete(key);
-        // After IdleHold, as after a hard clear: the peer is still tearing the old session down.
-        this.addNeighbor(cfg, this.opts.idleHoldSec ?? DEFAULT_FSM_CONFIG.idleHoldSec);
-        r.reset.push(key);
-        continue;
-      }
-      this.applySoft(n, cfg);
-      if (change === 'shutdown') {
-        n.session.stop('neighbor shutdown');
-        r.shutdown.push(key);
-      } else if (change === 'no-shutdown') {
-        if (this.started) n.session.start();
-        r.started.push(key);
-      } else {
-        r.soft.push(key);
-      }
-    }
-    return r;
   }
 
   private addNeighbor(cfg: BgpNeighbor, delaySec = 0): void {
@@ -434,35 +317,6 @@ export class BgpSpeaker {
       this.listeners.listen(BgpListeners.addressesFor([cfg.updateSource]));
     }
     if (!cfg.shutdown) n.session.startAfter(delaySec);
-  }
-
-  /** Soft settings in place; the RIB re-runs policy (rib-sync.ts `reconfigure`). */
-  private applySoft(n: Neighbor, cfg: BgpNeighbor): void {
-    const old = n.cfg;
-    n.cfg = cfg;
-    if (JSON.stringify(old.maxPrefixes) !== JSON.stringify(cfg.maxPrefixes)) {
-      const wasHeld = n.session.stoppedFor === MAX_PREFIXES_EXCEEDED;
-      const limiter = new PrefixLimiter(cfg.maxPrefixes);
-      for (const r of n.received.values()) limiter.add(r.family);
-      n.limiter = limiter;
-      const families = new Set([...n.received.values()].map((r) => r.family));
-      for (const { family, event } of limiter.check(families)) {
-        if (this.onMaxPrefixEvent(n, family, event)) break;
-      }
-      // Held Idle (PfxCt) by the old limit: the operator changed it, so try again.
-      if (wasHeld && !cfg.shutdown && this.started) {
-        n.session.start();
-      }
-    }
-    if (cfg.allowasIn > old.allowasIn && n.session.negotiated) {
-      // Routes with our AS were dropped on receipt (not kept): ask for them again.
-      if (this.requestRouteRefresh(n.key) === 0) {
-        this.log.info(
-          { neighbor: n.key },
-          'allowas-in raised but the neighbor has no route refresh: routes arrive on the next reset',
-        );
-      }
-    }
   }
 
   /** Routes received from a neighbor (key from {@link neighborKey}). */
@@ -507,19 +361,8 @@ export class BgpSpeaker {
   }
 
   /** Neighbors reached through a tunnel: update-source on it, or a static route via it. */
-  neighborsVia(tunnel: string): Neighbor[] {
-    const t = this.opts.tunnels?.find((x) => x.name === tunnel);
-    const tunnelAddr = t?.address ? parseInterfaceAddress(t.address) : null;
-    const routes = (this.opts.staticRoutes ?? []).filter((r) => r.via.includes(tunnel));
-    return [...this.neighbors.values()].filter((n) => {
-      if (tunnelAddr && n.cfg.updateSource === formatIp(tunnelAddr.addr)) return true;
-      const addr = mustParseIp(n.cfg.address);
-      return routes.some((r) => {
-        if (r.routingContext !== n.cfg.routingContext) return false;
-        const p = parsePrefix(r.prefix);
-        return p !== null && prefixContains(p, addr);
-      });
-    });
+  neighborsVia(tunnel: string): SpeakerNeighbor[] {
+    return neighborsVia(this.neighbors.values(), this.opts.tunnels, this.opts.staticRoutes, tunnel);
   }
 
   summary(): SpeakerSummary {
@@ -579,7 +422,11 @@ export class BgpSpeaker {
     if (this.opts.originateNetworks ?? true) this.advertiseNetworks(n, s, local);
   }
 
-  private advertiseNetworks(n: Neighbor, s: NegotiatedSession, local: string | undefined): void {
+  private advertiseNetworks(
+    n: SpeakerNeighbor,
+    s: NegotiatedSession,
+    local: string | undefined,
+  ): void {
     n.pfxSent = 0;
     for (const f of s.families) {
       const fam = familyOf(f);
@@ -629,112 +476,17 @@ export class BgpSpeaker {
   private onUpdate(key: string, r: UpdateDecodeResult): void {
     const n = this.neighbors.get(key);
     if (!n) return;
-    const now = this.clock.now();
-    const withdrawn: Prefix[] = [];
-    const announced: ReceivedRoute[] = [];
-    const drop = (p: Prefix): void => {
-      const k = routeKey(p);
-      const had = n.received.get(k);
-      if (!had) return;
-      n.received.delete(k);
-      n.limiter.add(had.family, -1);
-      withdrawn.push(p);
-    };
-    if (r.kind === 'treat-as-withdraw') {
-      for (const p of r.withdrawn) drop(p);
-    } else {
-      const u = r.update;
-      for (const p of u.withdrawn) drop(p);
-      const unreach = findAttr(u.attributes, 'MP_UNREACH_NLRI');
-      if (unreach) for (const p of unreach.withdrawn) drop(p);
-      const attrs = u.attributes.filter(
-        (a) => a.type !== 'MP_REACH_NLRI' && a.type !== 'MP_UNREACH_NLRI',
-      );
-      const nh = findAttr(u.attributes, 'NEXT_HOP');
-      for (const p of u.nlri) {
-        announced.push({
-          prefix: p,
-          family: 'ipv4-unicast',
-          attributes: attrs,
-          nextHop: nh?.nextHop,
-          receivedAtMs: now,
-        });
-      }
-      const reach = findAttr(u.attributes, 'MP_REACH_NLRI');
-      const fam = reach ? familyOf(reach) : undefined;
-      if (reach && fam) {
-        for (const p of reach.nlri) {
-          announced.push({
-            prefix: p,
-            family: fam,
-            attributes: attrs,
-            nextHop: reach.nextHops[0],
-            receivedAtMs: now,
-          });
-        }
-      }
-      const asPath = findAttr(attrs, 'AS_PATH');
-      const own = asPath
-        ? asPath.segments.reduce((c, sg) => c + sg.asns.filter((x) => x === this.bgp.asn).length, 0)
-        : 0;
-      if (own > n.cfg.allowasIn) {
-        // RFC 4271 §9.1.2: a route carrying our own AS is a loop; it replaces (withdraws) any
-        // earlier route for the prefix.
-        for (const a of announced) drop(a.prefix);
-        announced.length = 0;
-      }
-      const added: ReceivedRoute[] = [];
-      for (const a of announced) {
-        const k = routeKey(a.prefix);
-        if (!n.received.has(k)) {
-          n.limiter.add(a.family);
-          added.push(a);
-        }
-        n.received.set(k, a);
-      }
-      if (this.checkMaxPrefixes(n, announced)) {
-        // Torn down: what this UPDATE added was never published; the rest is withdrawn when the
-        // session goes down (onDown), right after this UPDATE.
-        for (const a of added) {
-          n.received.delete(routeKey(a.prefix));
-          n.limiter.add(a.family, -1);
-        }
-        announced.length = 0;
-      }
-    }
+    const { announced, withdrawn } = receiveUpdate(n, r, {
+      nowMs: this.clock.now(),
+      localAs: this.bgp.asn,
+      log: this.log,
+    });
     if (announced.length === 0 && withdrawn.length === 0) return;
     this.tableVersion += 1;
     this.emit(n, announced, withdrawn);
   }
 
-  /** Inbound max-prefixes after an UPDATE; true when the session is being torn down. */
-  private checkMaxPrefixes(n: Neighbor, announced: readonly ReceivedRoute[]): boolean {
-    if (!n.limiter.policy || announced.length === 0) return false;
-    const families = new Set(announced.map((a) => a.family));
-    for (const { family, event } of n.limiter.check(families)) {
-      if (this.onMaxPrefixEvent(n, family, event)) return true;
-    }
-    return false;
-  }
-
-  private onMaxPrefixEvent(n: Neighbor, family: FamilyName, e: MaxPrefixEvent): boolean {
-    const fields = { neighbor: n.key, family, count: e.count, limit: e.limit };
-    if (e.kind === 'threshold') {
-      this.log.warn(fields, 'maximum prefixes threshold reached');
-      return false;
-    }
-    this.log.warn({ ...fields, action: e.action }, MAX_PREFIXES_EXCEEDED);
-    if (e.action === 'warn') return false;
-    const { afi, safi } = familyAfiSafi(family);
-    n.session.stopFor(
-      MAX_PREFIXES_EXCEEDED,
-      maxPrefixesNotification(afi, safi, e.limit),
-      n.limiter.policy?.restartSec,
-    );
-    return true;
-  }
-
-  private emit(n: Neighbor, announced: ReceivedRoute[], withdrawn: Prefix[]): void {
+  private emit(n: SpeakerNeighbor, announced: ReceivedRoute[], withdrawn: Prefix[]): void {
     const e: RoutesEvent = {
       neighbor: n.key,
       routingContext: n.cfg.routingContext,
@@ -743,19 +495,4 @@ export class BgpSpeaker {
     };
     for (const fn of this.routeListeners) fn(e);
   }
-}
-
-/** The State column: Catalyst's "Idle (Admin)" and "Idle (PfxCt)" for stopped neighbors. */
-function stateText(n: Neighbor, state: string): string {
-  if (state !== 'Idle') return state;
-  if (n.cfg.shutdown) return 'Idle (Admin)';
-  if (n.session.stoppedFor === MAX_PREFIXES_EXCEEDED) return 'Idle (PfxCt)';
-  return state;
-}
-
-/** "10.20.0.0/16 via 169.254.21.2 path 65515 i" style text for logs and tests. */
-export function describeRoute(r: ReceivedRoute): string {
-  const asPath = findAttr(r.attributes, 'AS_PATH');
-  const nh = r.nextHop ? formatIp(r.nextHop) : '-';
-  return `${formatPrefix(r.prefix)} via ${nh} path ${asPath ? formatAsPath(asPath.segments) : ''}`;
 }
