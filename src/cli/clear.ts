@@ -1,29 +1,45 @@
 /**
- * `nvad clear ip bgp [vrf NAME] {*|ADDR} [soft [in|out]] [--json] [--api HOST:PORT]
- * [--token-file FILE] [--config FILE]`: the Catalyst/FRR operation on the running daemon, through
- * `POST /v1/clear/ip/bgp` (src/mgmt/api/clear-bgp.ts). `soft` alone is both directions;
- * `--context NAME` is a synonym of `vrf NAME` (nvad's routing contexts).
+ * `nvad clear … [--json] [--api HOST:PORT] [--token-file FILE] [--config FILE]`: Catalyst/FRR
+ * operations on the running daemon.
+ *
+ * - `clear ip bgp [vrf NAME] {*|ADDR} [soft [in|out]]` through `POST /v1/clear/ip/bgp`
+ *   (src/mgmt/api/clear-bgp.ts). `soft` alone is both directions; `--context NAME` is a synonym of
+ *   `vrf NAME` (nvad's routing contexts).
+ * - `clear crypto session [remote ADDR] [interface NAME]` and `clear crypto ikev2 sa [ADDR]`
+ *   through `POST /v1/clear/crypto/session` (clear-crypto.ts).
  */
 import type { ClearBgpDto, ClearBgpRequest, ClearSoft } from '../mgmt/api/clear-bgp.js';
+import type { ClearCryptoDto, ClearCryptoRequest } from '../mgmt/api/clear-crypto.js';
 import { ApiClientError, readToken, resolveEndpoint } from './api-client.js';
+import { parseClearCryptoWords, renderClearCrypto } from './clear-crypto.js';
 
-export interface ClearArgs {
-  readonly request: ClearBgpRequest;
+interface ClearOptions {
   readonly json: boolean;
   readonly api?: string;
   readonly tokenFile?: string;
   readonly config?: string;
 }
 
+export type ClearArgs =
+  | (ClearOptions & { readonly action: 'ip bgp'; readonly request: ClearBgpRequest })
+  | (ClearOptions & { readonly action: 'crypto session'; readonly request: ClearCryptoRequest });
+
 export type ParsedClearArgs = { ok: true; args: ClearArgs } | { ok: false; error: string };
 
-export const CLEAR_USAGE = `usage: nvad clear ip bgp [vrf NAME] {*|ADDR} [soft [in|out]] [--json]
-                      [--api HOST:PORT] [--token-file FILE] [--config FILE]
+export const CLEAR_USAGE = `usage: nvad clear ip bgp [vrf NAME] {*|ADDR} [soft [in|out]]
+       nvad clear crypto session [remote ADDR] [interface NAME]
+       nvad clear crypto ikev2 sa [ADDR]
+         [--json] [--api HOST:PORT] [--token-file FILE] [--config FILE]
 
   clear ip bgp ADDR            hard reset: Cease/Administrative Reset, new session
                                (also restarts a neighbor held Idle by max-prefixes)
   clear ip bgp * soft in       ask every neighbor for its routes again (ROUTE-REFRESH)
   clear ip bgp ADDR soft out   re-advertise our whole table to ADDR
+  clear crypto session         IKE Delete for every tunnel's IKE and child SAs; tunnels that
+                               initiate come back at once, responders wait for the peer
+  clear crypto session interface Tunnel1 | remote ADDR
+                               only that tunnel / the tunnels to that peer
+  clear crypto ikev2 sa ADDR   the same for the IKE SAs with ADDR
 `;
 
 const VALUE_FLAGS = {
@@ -58,10 +74,20 @@ export function parseClearArgs(argv: readonly string[]): ParsedClearArgs {
     if (a.startsWith('-') && a !== '*') return { ok: false, error: `unknown option ${a}` };
     words.push(a);
   }
+  if (words[0] === 'crypto') {
+    if (values.context !== undefined) return { ok: false, error: '--context is for clear ip bgp' };
+    const crypto = parseClearCryptoWords(words.slice(1));
+    if (!crypto.ok) return crypto;
+    const { context: _unused, ...endpoint } = values;
+    return {
+      ok: true,
+      args: { action: 'crypto session', request: crypto.request, json, ...endpoint },
+    };
+  }
   // "ip bgp" (Catalyst) or "bgp" (FRR's newer form).
   let w = words;
   if (w[0] === 'ip') w = w.slice(1);
-  if (w[0] !== 'bgp') return { ok: false, error: 'expected "clear ip bgp …"' };
+  if (w[0] !== 'bgp') return { ok: false, error: 'expected "clear ip bgp …" or "clear crypto …"' };
   w = w.slice(1);
   if (w[0] === 'vrf') {
     const name = w[1];
@@ -88,6 +114,7 @@ export function parseClearArgs(argv: readonly string[]): ParsedClearArgs {
   return {
     ok: true,
     args: {
+      action: 'ip bgp',
       request: {
         neighbor,
         ...(context !== undefined ? { context } : {}),
@@ -185,13 +212,25 @@ export async function main(argv: string[]): Promise<number> {
     const endpoint = await resolveEndpoint(args);
     const token =
       endpoint.tokenFile !== undefined ? await readToken(endpoint.tokenFile) : undefined;
-    const dto = (await postJson(
-      endpoint.baseUrl,
-      '/v1/clear/ip/bgp',
-      args.request,
-      token,
-    )) as ClearBgpDto;
-    process.stdout.write(args.json ? JSON.stringify(dto, null, 2) + '\n' : renderClear(dto));
+    let text: string;
+    if (args.action === 'crypto session') {
+      const dto = (await postJson(
+        endpoint.baseUrl,
+        '/v1/clear/crypto/session',
+        args.request,
+        token,
+      )) as ClearCryptoDto;
+      text = args.json ? JSON.stringify(dto, null, 2) + '\n' : renderClearCrypto(dto);
+    } else {
+      const dto = (await postJson(
+        endpoint.baseUrl,
+        '/v1/clear/ip/bgp',
+        args.request,
+        token,
+      )) as ClearBgpDto;
+      text = args.json ? JSON.stringify(dto, null, 2) + '\n' : renderClear(dto);
+    }
+    process.stdout.write(text);
     return 0;
   } catch (err) {
     if (err instanceof ApiClientError) {

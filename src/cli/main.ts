@@ -21,6 +21,8 @@ commands:
   show <what> [--json]         show state of a running daemon (nvad show help)
   clear ip bgp {*|ADDR} [soft [in|out]]
                                reset BGP sessions or refresh their routes (nvad clear help)
+  clear crypto session [remote ADDR] [interface NAME]
+                               tear IKE/IPsec SAs down; initiating tunnels come back at once
   check-config FILE            validate a configuration, print it normalised (secrets redacted)
   lab up|status|down           a throwaway lab in network namespaces
   version                      print the version

@@ -193,6 +193,7 @@ export function bgpShowQuery(
           localAddress: d.localAddress ?? null,
           updateSource: d.updateSource ?? null,
           ebgpMultihop: d.ebgpMultihop ?? null,
+          ttl: d.ttl,
           passive: d.passive,
           remoteRouterId: d.negotiated ? formatBgpId(d.negotiated.remoteBgpId) : null,
           holdTimeSec: d.negotiated?.holdTimeSec ?? null,

@@ -9,6 +9,9 @@
  * bound by the tunnels component) when a NAT is detected (RFC 7296 §2.23). Stop sends an IKE
  * Delete for every established SA and waits briefly for the answers before tearing down.
  *
+ * Operations: publishes `clear crypto session` (src/mgmt/api/clear-crypto.ts): IKE Delete for the
+ * matching tunnels' IKE SAs, initiators start over at once (IkeSaManager.clearTunnel).
+ *
  * Underlay recovery: given kernel link events, a link coming up (e.g. the outside NIC after
  * `shutdown` / `no shutdown`) restarts every initiating tunnel that is down at once, instead of
  * leaving it to its retransmission and backoff timers (up to a minute).
@@ -23,15 +26,20 @@ import {
   type IkeSaManagerOptions,
 } from '../ike/index.js';
 import type { ChildSaInstaller, Endpoint, IkeTransport } from '../ike/ports.js';
-import type { IkeSa } from '../ike/sa/ike-sa.js';
+import { spiHex, type IkeSa } from '../ike/sa/ike-sa.js';
 import type { LinkEvent, LinkWatch } from '../kernel/index.js';
 import type { Clock, Timer } from '../lib/clock.js';
-import { parseIp } from '../lib/ip/index.js';
+import { formatIp, parseIp } from '../lib/ip/index.js';
 import type { Logger } from '../lib/log.js';
 import type { Rng } from '../lib/rng.js';
 import { registerIkeMetrics, type IkeMetricsSource } from '../mgmt/api/metrics.js';
 import { IKE_SA_VIEW, type IkeSaQuery } from '../mgmt/show/commands/crypto-ikev2-sa.js';
-import type { ComponentStatus, ViewRegistry } from '../mgmt/show/context.js';
+import {
+  CLEAR_CRYPTO_SESSION,
+  type ClearCryptoDto,
+  type ClearCryptoRequest,
+} from '../mgmt/api/clear-crypto.js';
+import { actionsOf, type ComponentStatus, type ViewRegistry } from '../mgmt/show/context.js';
 import type { Component } from './component.js';
 import type { ConfigDiff } from './config-port.js';
 
@@ -65,6 +73,11 @@ export interface IkeTotals {
   childRekeys: number;
   failures: number;
   peerDead: number;
+}
+
+function sameIp(a: string, b: string): boolean {
+  const x = parseIp(a);
+  return x !== null && formatIp(x) === b;
 }
 
 function wildcardFor(peer: string): string {
@@ -245,6 +258,62 @@ export class IkeComponent implements Component {
 
   publishViews(views: ViewRegistry): void {
     views.provide(IKE_SA_VIEW, this.query());
+    actionsOf(views).provide(CLEAR_CRYPTO_SESSION, (req) => this.clear(req));
+  }
+
+  /**
+   * `clear crypto session [remote ADDR] [interface NAME]`: tear down the IKE SAs (and so the child
+   * SAs) of the matching tunnels with an IKE Delete; initiating tunnels start over at once.
+   * Undefined when a filter was given and no IKE tunnel matches (the API answers 404).
+   */
+  clear(req: ClearCryptoRequest): ClearCryptoDto | undefined {
+    const mgr = this.mgr;
+    const config = this.config;
+    if (mgr === null || config === null)
+      return req.remote === undefined && req.interface === undefined ? { sessions: [] } : undefined;
+    const iface = req.interface?.toLowerCase();
+    const names = new Set(mgr.tunnelNames);
+    const matches = config.tunnels.filter(
+      (t) =>
+        names.has(t.name) &&
+        (iface === undefined || t.name.toLowerCase() === iface) &&
+        (req.remote === undefined ||
+          sameIp(t.peer, req.remote) ||
+          mgr.sas(t.name).some((sa) => sameIp(sa.remote.address, req.remote ?? ''))),
+    );
+    if (matches.length === 0 && (req.remote !== undefined || req.interface !== undefined)) {
+      return undefined;
+    }
+    const sessions = matches.map((t) => {
+      const before = mgr
+        .sas(t.name)
+        .filter((sa) => sa.state !== 'destroyed')
+        .map((sa) => ({
+          spiI: spiHex(sa.spiI),
+          spiR: spiHex(sa.spiR),
+          state: sa.state,
+          children: sa.children.length,
+        }));
+      mgr.clearTunnel(t.name, 'cleared by operator');
+      return {
+        interface: t.name,
+        peer: t.peer,
+        routingContext: t.routingContext ?? null,
+        ikeSas: before.map(({ spiI, spiR, state }) => ({ spiI, spiR, state })),
+        childSas: before.reduce((n, sa) => n + sa.children, 0),
+        next: t.initiate ? ('reinitiate' as const) : ('wait-for-peer' as const),
+      };
+    });
+    this.log.info(
+      {
+        remote: req.remote ?? null,
+        interface: req.interface ?? null,
+        tunnels: sessions.map((s) => s.interface),
+        ikeSas: sessions.reduce((n, s) => n + s.ikeSas.length, 0),
+      },
+      'clear crypto session',
+    );
+    return { sessions };
   }
 
   /** IKE counters in /metrics (duck-typed optional Component method, like publishViews). */

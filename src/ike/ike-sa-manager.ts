@@ -87,6 +87,8 @@ interface TunnelState {
   backoffMs: number;
   retryTimer: Timer | null;
   removed: boolean;
+  /** `clear crypto session`: initiate again as soon as the last IKE SA is gone, no backoff. */
+  restartNow: boolean;
 }
 
 type Listener<T extends IkeEventType> = (e: Extract<IkeEvent, { type: T }>) => void;
@@ -151,7 +153,10 @@ export class IkeSaManager {
     if (e.type === 'child:installed') {
       // The tunnel is really up: the next failure starts the backoff from the beginning.
       const st = this.tunnels.get(e.tunnel);
-      if (st) st.backoffMs = this.initialBackoffMs;
+      if (st) {
+        st.backoffMs = this.initialBackoffMs;
+        st.restartNow = false;
+      }
     }
     if (e.type === 'child:failed') this.onChildFailed(e.tunnel, e.reason);
     // A child that expired or was deleted without a successor (e.g. after a refused rekey).
@@ -192,6 +197,7 @@ export class IkeSaManager {
       backoffMs: this.initialBackoffMs,
       retryTimer: null,
       removed: false,
+      restartNow: false,
     };
     this.tunnels.set(spec.tunnel.name, st);
     if (spec.tunnel.initiate) this.initiate(st);
@@ -248,6 +254,34 @@ export class IkeSaManager {
   connect(name: string): void {
     const st = this.tunnels.get(name);
     if (st) this.initiate(st);
+  }
+
+  /**
+   * `clear crypto session` / `clear crypto ikev2 sa`: tear down every IKE SA of tunnel `name` with
+   * an IKE Delete (their child SAs go with them, RFC 7296 §1.4.1); SAs not yet established close
+   * locally. An initiating tunnel starts a fresh IKE_SA_INIT as soon as the last SA is gone, its
+   * backoff reset; a responder waits for the peer. Returns the IKE SAs torn down.
+   */
+  clearTunnel(name: string, reason = 'cleared'): IkeSa[] {
+    const st = this.tunnels.get(name);
+    if (!st || st.removed) return [];
+    const sas = [...st.sas].filter((s) => s.state !== 'destroyed');
+    st.retryTimer?.cancel();
+    st.retryTimer = null;
+    st.backoffMs = this.initialBackoffMs;
+    st.restartNow = st.spec.tunnel.initiate;
+    for (const sa of sas) {
+      if (sa.state === 'established' || sa.state === 'rekeying') {
+        sa.tm.queue(new IkeDeleteInitiator(sa, reason));
+      } else if (sa.state !== 'deleting') {
+        sa.destroy(reason);
+      }
+    }
+    if (st.restartNow && ![...st.sas].some((s) => s.state !== 'destroyed')) {
+      st.restartNow = false;
+      this.initiate(st);
+    }
+    return sas;
   }
 
   private remoteOf(spec: TunnelSpec): Endpoint {
@@ -365,6 +399,15 @@ export class IkeSaManager {
     if (st.removed || !st.spec.tunnel.initiate) return;
     const alive = [...st.sas].some((s) => s.state !== 'destroyed');
     if (alive || st.retryTimer?.pending === true) return;
+    if (st.restartNow) {
+      // Cleared by the operator: start over now (after the destroy has finished).
+      st.restartNow = false;
+      st.retryTimer = this.deps.clock.setTimer(0, () => {
+        st.retryTimer = null;
+        if (![...st.sas].some((s) => s.state !== 'destroyed')) this.initiate(st);
+      });
+      return;
+    }
     // Re-initiate with exponential backoff and jitter.
     const delay = Math.round(st.backoffMs * (1 + this.deps.rng.fraction() * 0.2));
     st.backoffMs = Math.min(this.maxBackoffMs, st.backoffMs * 2);

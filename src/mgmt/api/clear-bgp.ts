@@ -9,8 +9,10 @@
  * `soft out`: the whole Adj-RIB-Out re-advertised (an explicit operator action: a reload never
  * re-sends unchanged routes).
  */
-import { parseIp, formatIp } from '../../lib/ip/addr.js';
 import { actionKey } from '../show/context.js';
+import { ActionInputError, actionBody, ipField, optionalName } from './action-input.js';
+
+export { ActionInputError } from './action-input.js';
 
 export type ClearSoft = 'in' | 'out' | 'both';
 
@@ -49,41 +51,17 @@ export interface ClearBgpDto {
 
 export const CLEAR_IP_BGP = actionKey<ClearBgpRequest, ClearBgpDto>('clear ip bgp');
 
-/** A request body the API rejects with 400; the message names the field, never echoes a value. */
-export class ActionInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ActionInputError';
-  }
-}
-
 const SOFT = new Set<string>(['in', 'out', 'both']);
 
 /** Validate a `POST /v1/clear/ip/bgp` body; addresses are normalised ("2001:DB8::1" → "2001:db8::1"). */
 export function parseClearBgpRequest(body: unknown): ClearBgpRequest {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new ActionInputError('body must be a JSON object');
-  }
-  const o = body as Record<string, unknown>;
-  for (const k of Object.keys(o)) {
-    if (k !== 'neighbor' && k !== 'context' && k !== 'soft') {
-      throw new ActionInputError(`unknown field "${k.slice(0, 40)}"`);
-    }
-  }
+  const o = actionBody(body, ['neighbor', 'context', 'soft']);
   const n = o['neighbor'];
   if (typeof n !== 'string' || n === '') {
     throw new ActionInputError('"neighbor" must be "*" or an IP address');
   }
-  let neighbor = n;
-  if (n !== '*') {
-    const ip = parseIp(n);
-    if (!ip) throw new ActionInputError('"neighbor" must be "*" or an IP address');
-    neighbor = formatIp(ip);
-  }
-  const context = o['context'];
-  if (context !== undefined && (typeof context !== 'string' || context === '')) {
-    throw new ActionInputError('"context" must be a routing context name');
-  }
+  const neighbor = n === '*' ? n : ipField(n, '"neighbor" must be "*" or an IP address');
+  const context = optionalName(o['context'], '"context" must be a routing context name');
   const soft = o['soft'];
   if (soft !== undefined && (typeof soft !== 'string' || !SOFT.has(soft))) {
     throw new ActionInputError('"soft" must be "in", "out" or "both"');

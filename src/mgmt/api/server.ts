@@ -6,6 +6,7 @@
  *   GET  /v1/show/<words...>   the DTO of one show command (docs/show-json.md)
  *   GET  /metrics              Prometheus text exposition
  *   POST /v1/clear/ip/bgp      operator action `clear ip bgp` (clear-bgp.ts), JSON body
+ *   POST /v1/clear/crypto/session  operator action `clear crypto session` (clear-crypto.ts)
  *
  * Actions are looked up in the {@link ActionRegistry} the components publish into (the
  * `ACTIONS_VIEW` of the show context); an action nobody provides answers 503.
@@ -25,7 +26,9 @@ import {
   type ActionRegistry,
   type ShowContext,
 } from '../show/context.js';
-import { ActionInputError, CLEAR_IP_BGP, parseClearBgpRequest } from './clear-bgp.js';
+import { ActionInputError } from './action-input.js';
+import { CLEAR_IP_BGP, parseClearBgpRequest } from './clear-bgp.js';
+import { CLEAR_CRYPTO_SESSION, parseClearCryptoRequest } from './clear-crypto.js';
 import type { BearerAuth } from './auth.js';
 import type { ErrorDto, ShowListDto, StatusDto } from './dto.js';
 import { formatListen, type ListenAddress } from './listen.js';
@@ -64,6 +67,15 @@ const ACTION_ROUTES: ReadonlyMap<string, ActionRoute> = new Map([
       parse: parseClearBgpRequest,
       name: 'clear ip bgp',
       notFound: 'no such BGP neighbor',
+    },
+  ],
+  [
+    '/v1/clear/crypto/session',
+    {
+      key: CLEAR_CRYPTO_SESSION as ActionKey<never, unknown>,
+      parse: parseClearCryptoRequest,
+      name: 'clear crypto session',
+      notFound: 'no such crypto session (unknown remote or interface)',
     },
   ],
 ]);

@@ -368,6 +368,20 @@ export class IkeLab {
     return JSON.parse(out) as unknown;
   }
 
+  /** `nvad clear <words>` through the real CLI inside nvad's namespace (text output). */
+  clear(words: readonly string[]): string {
+    return this.exec(this.nvadNs, [
+      process.execPath,
+      '--import',
+      'tsx',
+      CLI,
+      'clear',
+      ...words,
+      '--api',
+      '127.0.0.1:9180',
+    ]);
+  }
+
   showText(words: readonly string[]): string {
     return this.exec(this.nvadNs, [
       process.execPath,

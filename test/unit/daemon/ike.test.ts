@@ -22,6 +22,9 @@ import { FakeClock } from '../../support/fake-clock.js';
 import { FakeNet } from '../../support/fake-net.js';
 import { RecordingInstaller } from '../../support/recording-installer.js';
 import { testConfig } from './config-fixture.js';
+import { documentedFields, fieldPaths } from '../../support/json-contract.js';
+import { CLEAR_CRYPTO_SESSION } from '../../../src/mgmt/api/clear-crypto.js';
+import { ACTIONS_VIEW, ViewRegistry } from '../../../src/mgmt/show/context.js';
 
 const A = '10.0.0.1';
 const B = '10.0.0.2';
@@ -333,5 +336,164 @@ describe('IkeComponent', () => {
     run(600);
     await stopped;
     expect(closed).toBe(true);
+  });
+
+  describe('clear crypto session', () => {
+    async function upPair(bTunnels: TunnelConfig[], aTunnels: TunnelConfig[]) {
+      const env = setup();
+      await env.b.comp.start(config(bTunnels));
+      await env.a.comp.start(config(aTunnels));
+      env.run();
+      return env;
+    }
+    const established = (s: Side, t = 'Tunnel1') =>
+      s.comp
+        .query()
+        .sas()
+        .filter((x) => x.tunnel === t && x.state === 'established');
+
+    it('sends an IKE Delete, the peer drops its SAs, the initiator comes back at once', async () => {
+      const { a, b, net, run } = await upPair(
+        [tunnel('Tunnel1', B, A)],
+        [tunnel('Tunnel1', A, B, { initiate: true })],
+      );
+      const before = established(a)[0];
+      const outBefore = a.installer.outbound('Tunnel1');
+      expect(before).toBeDefined();
+      expect(outBefore).not.toBeNull();
+      const mark = net.summaries().length;
+      const answer = a.comp.clear({});
+      expect(answer).toEqual({
+        sessions: [
+          {
+            interface: 'Tunnel1',
+            peer: B,
+            routingContext: null,
+            ikeSas: [{ spiI: before?.spiI, spiR: before?.spiR, state: 'established' }],
+            childSas: 1,
+            next: 'reinitiate',
+          },
+        ],
+      });
+      expect(fieldPaths([answer], { needItems: true })).toEqual(
+        documentedFields('clear-crypto-session'),
+      );
+      // The Delete exchange only (no clock advance): both sides have dropped the SAs.
+      run();
+      expect(net.summaries(mark)).toEqual([
+        `${A}>${B} INFORMATIONAL req #2`,
+        `${B}>${A} INFORMATIONAL resp #2`,
+      ]);
+      expect(b.comp.query().sas()).toEqual([]);
+      expect(b.installer.outbound('Tunnel1')).toBeNull();
+      expect(a.installer.outbound('Tunnel1')).toBeNull();
+      // A fresh IKE_SA_INIT goes out at once, not after the 2 s backoff.
+      run(100, 10);
+      expect(net.summaries(mark)[2]).toBe(`${A}>${B} IKE_SA_INIT req #0`);
+      const after = established(a)[0];
+      expect(after).toBeDefined();
+      expect(after?.spiI).not.toBe(before?.spiI);
+      const outAfter = a.installer.outbound('Tunnel1');
+      expect(outAfter).not.toBeNull();
+      expect(outAfter?.spi).not.toBe(outBefore?.spi);
+      expect(b.installer.outbound('Tunnel1')).not.toBeNull();
+    });
+
+    it('a down initiating tunnel waiting out its backoff starts over at once', async () => {
+      const { a, b, net, run } = setup();
+      await b.comp.start(config([tunnel('Tunnel1', B, A)]));
+      net.filter = () => 'drop';
+      await a.comp.start(config([tunnel('Tunnel1', A, B, { initiate: true })]));
+      // The first attempts time out; the tunnel is now between retries (backoff grows to 4 s+).
+      run(45_000, 500);
+      expect(a.installer.outbound('Tunnel1')).toBeNull();
+      net.filter = () => 'deliver';
+      const old = new Set(
+        a.comp
+          .query()
+          .sas()
+          .map((s) => s.spiI),
+      );
+      const mark = net.summaries().length;
+      const answer = a.comp.clear({ interface: 'Tunnel1' });
+      expect(answer?.sessions[0]?.next).toBe('reinitiate');
+      run(100, 10);
+      expect(net.summaries(mark)[0]).toBe(`${A}>${B} IKE_SA_INIT req #0`);
+      expect(a.installer.outbound('Tunnel1')).not.toBeNull();
+      const up = established(a);
+      expect(up).toHaveLength(1);
+      expect(old.has(up[0]!.spiI)).toBe(false);
+    });
+
+    it('a responder tunnel is cleared too and waits for its peer to initiate', async () => {
+      const { a, b, run } = await upPair(
+        [tunnel('Tunnel1', B, A)],
+        [tunnel('Tunnel1', A, B, { initiate: true })],
+      );
+      const before = established(b)[0];
+      const answer = b.comp.clear({ remote: A });
+      expect(answer?.sessions.map((s) => [s.interface, s.next])).toEqual([
+        ['Tunnel1', 'wait-for-peer'],
+      ]);
+      run();
+      expect(b.comp.query().sas()).toEqual([]);
+      expect(a.installer.outbound('Tunnel1')).toBeNull();
+      // B does not initiate; A starts over after its backoff (2 s + jitter).
+      run(1000, 100);
+      expect(b.comp.query().sas()).toEqual([]);
+      run(3000, 100);
+      expect(established(b)[0]?.spiI).toBeDefined();
+      expect(established(b)[0]?.spiI).not.toBe(before?.spiI);
+      expect(b.installer.outbound('Tunnel1')).not.toBeNull();
+    });
+
+    it('filters by interface and remote; unknown ones answer undefined (404)', async () => {
+      const C = '10.0.0.3';
+      const { a, b, run } = await upPair(
+        [tunnel('Tunnel1', B, A), tunnel('Tunnel2', B, A)],
+        [tunnel('Tunnel1', A, B, { initiate: true }), tunnel('Tunnel3', A, C)],
+      );
+      expect(b.comp.manager?.tunnelNames).toEqual(['Tunnel1', 'Tunnel2']);
+      const t1 = established(a)[0]?.spiI;
+      expect(a.comp.clear({ interface: 'tunnel3' })?.sessions).toEqual([
+        {
+          interface: 'Tunnel3',
+          peer: C,
+          routingContext: null,
+          ikeSas: [],
+          childSas: 0,
+          next: 'wait-for-peer',
+        },
+      ]);
+      run();
+      // Tunnel1 was not touched.
+      expect(established(a)[0]?.spiI).toBe(t1);
+      expect(a.comp.clear({ remote: '192.0.2.1' })).toBeUndefined();
+      expect(a.comp.clear({ interface: 'Tunnel9' })).toBeUndefined();
+      expect(a.comp.clear({ interface: 'Tunnel3', remote: B })).toBeUndefined();
+      expect(a.comp.clear({ remote: B })?.sessions.map((s) => s.interface)).toEqual(['Tunnel1']);
+      run(200, 10);
+      expect(established(a)[0]?.spiI).not.toBe(t1);
+    });
+
+    it('is published as the clear crypto session action', async () => {
+      const { a, b, run } = await upPair(
+        [tunnel('Tunnel1', B, A)],
+        [tunnel('Tunnel1', A, B, { initiate: true })],
+      );
+      const views = new ViewRegistry();
+      a.comp.publishViews(views);
+      const action = views.get(ACTIONS_VIEW)?.get(CLEAR_CRYPTO_SESSION);
+      expect(action).toBeDefined();
+      const answer = await action?.({ interface: 'Tunnel1' });
+      expect(answer?.sessions).toHaveLength(1);
+      run();
+      expect(b.comp.query().sas()).toEqual([]);
+      const stopped = a.comp.stop();
+      run(600);
+      await stopped;
+      expect(a.comp.clear({})).toEqual({ sessions: [] });
+      expect(a.comp.clear({ remote: B })).toBeUndefined();
+    });
   });
 });

@@ -19,6 +19,9 @@ import { bgpView } from './ip-bgp-summary.js';
 export const NEIGHBOR_ROUTE_KINDS = ['routes', 'advertised-routes', 'received-routes'] as const;
 export type NeighborRouteKind = (typeof NEIGHBOR_ROUTE_KINDS)[number];
 
+/** A neighbor in the DTO: the session TTL is always given. */
+export type BgpNeighborDetailDto = BgpNeighborInfo & { readonly ttl: number };
+
 /** JSON contract: docs/show-json.md#show-ip-bgp-neighbors (stable). */
 export interface BgpNeighborsDto {
   readonly routerId: string;
@@ -27,7 +30,7 @@ export interface BgpNeighborsDto {
   /** "detail" without a route keyword. */
   readonly kind: 'detail' | NeighborRouteKind;
   /** Detail mode: the neighbors asked for (all, or the one named). Empty in route modes. */
-  readonly neighbors: readonly BgpNeighborInfo[];
+  readonly neighbors: readonly BgpNeighborDetailDto[];
   /** Route modes: the neighbor key; null in detail mode. */
   readonly neighbor: string | null;
   /** Route modes: the routes; empty in detail mode. */
@@ -48,9 +51,30 @@ function routeKind(word: string): NeighborRouteKind {
   return only;
 }
 
-function renderNeighbor(n: BgpNeighborInfo): string {
+/** The session TTL as the speaker chooses it (transport.ts sessionTtl) when the view lacks it. */
+function withTtl(n: BgpNeighborInfo, localAs: number): BgpNeighborDetailDto {
+  const ttl = n.ttl ?? (n.remoteAs === localAs ? 255 : (n.ebgpMultihop ?? 1));
+  return { ...n, ttl };
+}
+
+/**
+ * Catalyst's TTL line: an eBGP neighbor reached with TTL > 1 "may be up to N hops away"; a
+ * single-hop one is held to connected checks; nothing for iBGP.
+ */
+function ttlLine(n: BgpNeighborDetailDto, ibgp: boolean): string | null {
+  if (ibgp) return null;
+  if (n.ttl > 1) return `  External BGP neighbor may be up to ${n.ttl} hops away.`;
+  return '  External BGP neighbor configured for connected checks (single-hop no-disable-connected-check)';
+}
+
+function renderNeighbor(n: BgpNeighborDetailDto, localAs: number): string {
   const c = n.counters;
-  const link = n.ebgpMultihop !== null ? 'external link (multihop)' : 'external link';
+  const ibgp = n.remoteAs === localAs;
+  const link = ibgp
+    ? 'internal link'
+    : n.ebgpMultihop !== null
+      ? 'external link (multihop)'
+      : 'external link';
   const lines = [
     `BGP neighbor is ${n.address},${n.routingContext !== null ? `  vrf ${n.routingContext},` : ''}  remote AS ${n.remoteAs}, ${link}`,
   ];
@@ -84,8 +108,11 @@ function renderNeighbor(n: BgpNeighborInfo): string {
     lines.push(`  Last notification sent: ${n.lastNotificationSent}`);
   if (n.lastNotificationRcvd !== null)
     lines.push(`  Last notification received: ${n.lastNotificationRcvd}`);
+  const hops = ttlLine(n, ibgp);
+  if (hops !== null) lines.push(hops);
   if (n.updateSource !== null) lines.push(`  Update source: ${n.updateSource}`);
   if (n.localAddress !== null) lines.push(`  Local host: ${n.localAddress}`);
+  lines.push(`  Outgoing TTL ${n.ttl}`);
   if (n.tunnels.length > 0) lines.push(`  Via tunnel: ${n.tunnels.join(', ')}`);
   lines.push(`  Passive: ${n.passive ? 'yes' : 'no'}`);
   return lines.join('\n') + '\n';
@@ -103,7 +130,7 @@ export const showIpBgpNeighbors: ShowCommand<BgpNeighborsDto> = {
     const s = bgp.summary();
     const base = { routerId: s.routerId, localAs: s.localAs, tableVersion: s.tableVersion };
     const [addr, word] = args;
-    const all = bgp.neighbors();
+    const all = bgp.neighbors().map((n) => withTtl(n, s.localAs));
     if (addr === undefined) {
       return { ...base, kind: 'detail', neighbors: all, neighbor: null, routes: [] };
     }
@@ -124,7 +151,7 @@ export const showIpBgpNeighbors: ShowCommand<BgpNeighborsDto> = {
   render(dto) {
     if (dto.kind === 'detail') {
       if (dto.neighbors.length === 0) return 'No neighbors configured\n';
-      return dto.neighbors.map(renderNeighbor).join('\n');
+      return dto.neighbors.map((n) => renderNeighbor(n, dto.localAs)).join('\n');
     }
     const head = `BGP table version is ${dto.tableVersion}, local router ID is ${dto.routerId}\n${BGP_STATUS_CODES}\n`;
     const total = `\nTotal number of prefixes ${dto.routes.length}\n`;

@@ -1,6 +1,6 @@
 /**
  * The read-only BGP view behind the `show ip bgp …` commands, published by the BGP component
- * (src/daemon/bgp.ts) under {@link BGP_VIEW}. Everything is plain data already in display units;
+ * (src/daemon/bgp-views.ts) under {@link BGP_VIEW}. Everything is plain data already in display units;
  * the commands only select, shape and render it. Shared text helpers for the Catalyst route
  * tables (status codes, Network / Next Hop / Metric / LocPrf / Weight / Path) live here too.
  */
@@ -93,6 +93,11 @@ export interface BgpNeighborInfo extends BgpNeighborSummaryInfo {
   readonly localAddress: string | null;
   readonly updateSource: string | null;
   readonly ebgpMultihop: number | null;
+  /**
+   * IP TTL the session's packets leave with (iBGP 255; eBGP `ebgp-multihop`, else 1). Optional for
+   * providers that do not report it; `show ip bgp neighbors` then derives it the same way.
+   */
+  readonly ttl?: number;
   readonly passive: boolean;
   readonly remoteRouterId: string | null;
   readonly holdTimeSec: number | null;

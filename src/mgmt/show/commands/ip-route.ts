@@ -24,6 +24,8 @@ export interface RouteShowEntry {
     readonly via: string | undefined;
     readonly interface: string | undefined;
     readonly usable: boolean;
+    /** The routing context the gateway is resolved in, when not the route's own (Design 3). */
+    readonly context?: string;
   }[];
   readonly ageMs: number;
   readonly reason: string | null;
@@ -49,6 +51,11 @@ export interface RouteNexthopDto {
   readonly interface: string | null;
   /** False when the next hop's tunnel or interface is down (shown as `(!)`). */
   readonly usable: boolean;
+  /**
+   * The routing context `via` is resolved in when it is not the route's own (a route merged from
+   * another context: `via 10.0.255.254 (outside-one)`); null otherwise.
+   */
+  readonly context: string | null;
 }
 
 export interface RouteDto {
@@ -93,6 +100,7 @@ function toDto(r: RouteShowEntry): RouteDto {
       via: n.via ?? null,
       interface: n.interface ?? null,
       usable: n.usable,
+      context: n.context !== undefined && n.context !== r.context ? n.context : null,
     })),
     ageSec: Math.floor(r.ageMs / 1000),
     bgp: r.source === 'bgp' ? { asPath: r.attrs?.asPath ?? '', from: r.attrs?.from ?? null } : null,
@@ -111,9 +119,13 @@ function routeLines(r: RouteDto): string[] {
   if (r.source === 'connected') {
     return [`${head} is directly connected, ${r.nexthops[0]?.interface ?? '?'}`];
   }
-  const hops = r.nexthops.length > 0 ? r.nexthops : [{ via: null, interface: null, usable: false }];
+  const hops: readonly RouteNexthopDto[] =
+    r.nexthops.length > 0
+      ? r.nexthops
+      : [{ via: null, interface: null, usable: false, context: null }];
   return hops.map((n, i) => {
-    const parts = [n.via !== null ? `via ${n.via}` : 'is directly connected'];
+    const where = n.context !== null ? ` (${n.context})` : '';
+    const parts = [n.via !== null ? `via ${n.via}${where}` : 'is directly connected'];
     if (r.source === 'bgp') parts.push(formatDuration(r.ageSec));
     if (n.interface !== null) parts.push(n.interface);
     return `${i === 0 ? head : pad} [${r.distance}/${r.metric}] ${parts.join(', ')}${n.usable ? '' : ' (!)'}`;

@@ -245,6 +245,38 @@ describe('show ip bgp neighbors', () => {
     expect(text).toMatch(/ {4}Total: +13 +14\n/);
     expect(text).toContain('  Last reset: connect ECONNREFUSED');
     expect(text).toContain('  Via tunnel: Tunnel1');
+    // Directly connected eBGP (TTL 1, derived when the view does not report it).
+    expect(text).toContain(
+      '  External BGP neighbor configured for connected checks (single-hop no-disable-connected-check)',
+    );
+    expect(text).not.toContain('hops away');
+    expect(text).toContain('  Outgoing TTL 1\n');
+  });
+
+  it('the TTL line: eBGP multihop "may be up to N hops away", nothing for iBGP', async () => {
+    const multihop: BgpNeighborInfo = {
+      ...neighborInfo('192.0.2.7', true),
+      ebgpMultihop: 2,
+      ttl: 2,
+    };
+    const ibgp: BgpNeighborInfo = { ...neighborInfo('10.0.0.2', true), remoteAs: 65010 };
+    const derived: BgpNeighborInfo = { ...neighborInfo('192.0.2.9', true), ebgpMultihop: 5 };
+    const f = fakeContext();
+    f.views.provide(BGP_VIEW, { ...fakeBgp, neighbors: () => [multihop, ibgp, derived] });
+    const dto = await showIpBgpNeighbors.collect(f.ctx, []);
+    expect(dto.neighbors.map((n) => [n.address, n.ttl])).toEqual([
+      ['192.0.2.7', 2],
+      ['10.0.0.2', 255],
+      ['192.0.2.9', 5],
+    ]);
+    const [m, i, d] = showIpBgpNeighbors.render(dto).split('\n\n');
+    expect(m).toContain('remote AS 65515, external link (multihop)');
+    expect(m).toContain('\n  External BGP neighbor may be up to 2 hops away.\n');
+    expect(m).toContain('\n  Outgoing TTL 2\n');
+    expect(i).toContain('BGP neighbor is 10.0.0.2,  remote AS 65010, internal link');
+    expect(i).not.toContain('External BGP neighbor');
+    expect(i).toContain('\n  Outgoing TTL 255\n');
+    expect(d).toContain('\n  External BGP neighbor may be up to 5 hops away.\n');
   });
 
   it('one neighbor by address', async () => {

@@ -44,6 +44,18 @@ const ROUTES: RouteShowEntry[] = [
     attrs: { asPath: '65515', from: '169.254.21.2' },
   }),
   entry({ prefix: '10.99.0.0/16', source: 'bgp', selected: false }),
+  // Merged from routing context outside-one: the gateway is resolved there (Design 3).
+  entry({
+    prefix: '10.30.0.0/16',
+    source: 'bgp',
+    ageMs: 600_000,
+    nexthops: [
+      { via: '10.0.255.254', interface: 'Tunnel0', usable: true, context: 'outside-one' },
+      // Same context as the route: not repeated.
+      { via: '10.0.255.253', interface: 'Tunnel3', usable: true, context: 'default' },
+    ],
+    attrs: { asPath: '65020', from: '10.0.255.254' },
+  }),
   entry({ prefix: '10.50.0.0/16', source: 'static', context: 'blue' }),
 ];
 
@@ -70,6 +82,8 @@ describe('show ip route', () => {
         'S   169.254.21.2/32 [1/0] is directly connected, Tunnel1',
         'B   10.20.0.0/16 [20/0] via 169.254.21.2, 00:52:00, Tunnel1',
         '                 [20/0] via 169.254.22.2, 00:52:00, Tunnel2 (!)',
+        'B   10.30.0.0/16 [20/0] via 10.0.255.254 (outside-one), 00:10:00, Tunnel0',
+        '                 [20/0] via 10.0.255.253, 00:10:00, Tunnel3',
         '',
         'Routing Table: blue',
         'Codes: C - connected, S - static, B - BGP',
@@ -84,7 +98,11 @@ describe('show ip route', () => {
   it('filters by source (show ip route bgp) and keeps the BGP attributes in JSON', async () => {
     const { dto, text } = await show('ip route bgp');
     expect(dto.source).toBe('bgp');
-    expect(dto.routes).toEqual([
+    expect(dto.routes[1]?.nexthops).toEqual([
+      { via: '10.0.255.254', interface: 'Tunnel0', usable: true, context: 'outside-one' },
+      { via: '10.0.255.253', interface: 'Tunnel3', usable: true, context: null },
+    ]);
+    expect(dto.routes.slice(0, 1)).toEqual([
       {
         code: 'B',
         source: 'bgp',
@@ -93,8 +111,8 @@ describe('show ip route', () => {
         distance: 20,
         metric: 0,
         nexthops: [
-          { via: '169.254.21.2', interface: 'Tunnel1', usable: true },
-          { via: '169.254.22.2', interface: 'Tunnel2', usable: false },
+          { via: '169.254.21.2', interface: 'Tunnel1', usable: true, context: null },
+          { via: '169.254.22.2', interface: 'Tunnel2', usable: false, context: null },
         ],
         ageSec: 3120,
         bgp: { asPath: '65515', from: '169.254.21.2' },
