@@ -3,7 +3,7 @@
  * given to the server), method and bearer-token rules, 400/404/405/413/503 answers.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { BearerAuth } from '../../../../src/mgmt/api/auth.js';
+import { closeActionServers, post, startActionServer } from './action-server.js';
 import {
   ActionInputError,
   CLEAR_IP_BGP,
@@ -11,22 +11,14 @@ import {
   type ClearBgpDto,
   type ClearBgpRequest,
 } from '../../../../src/mgmt/api/clear-bgp.js';
-import { createDaemonMetrics } from '../../../../src/mgmt/api/metrics.js';
-import { ApiServer } from '../../../../src/mgmt/api/server.js';
 import {
   ACTIONS_VIEW,
   ActionRegistry,
   actionsOf,
   ViewRegistry,
 } from '../../../../src/mgmt/show/context.js';
-import { SHOW_COMMANDS } from '../../../../src/mgmt/show/index.js';
-import { silentLogger } from '../../../../src/lib/log.js';
-import { fakeContext } from '../show/fake-context.js';
 
-const servers: ApiServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+afterEach(closeActionServers);
 
 const ANSWER: ClearBgpDto = {
   neighbors: [
@@ -40,7 +32,6 @@ async function start(opts: { token?: string; provide?: boolean; viaView?: boolea
   seen: ClearBgpRequest[];
 }> {
   const seen: ClearBgpRequest[] = [];
-  const { ctx } = fakeContext();
   const registry = new ActionRegistry();
   if (opts.provide ?? true) {
     registry.provide(CLEAR_IP_BGP, (req) => {
@@ -48,32 +39,19 @@ async function start(opts: { token?: string; provide?: boolean; viaView?: boolea
       return req.neighbor === '*' || req.neighbor === '169.254.21.2' ? ANSWER : undefined;
     });
   }
-  const views = new ViewRegistry();
-  views.provide(ACTIONS_VIEW, registry);
-  const server = new ApiServer({
-    listen: { host: '127.0.0.1', port: 0 },
-    auth: opts.token !== undefined ? new BearerAuth(opts.token) : null,
-    logger: silentLogger(),
-    registry: createDaemonMetrics({ version: '0', interfacesUp: () => Promise.resolve(0) })
-      .registry,
-    commands: SHOW_COMMANDS,
-    context: opts.viaView ? { ...ctx, view: (k) => views.get(k) } : ctx,
-    ...(opts.viaView ? {} : { actions: registry }),
-    status: () => {
-      throw new Error('unused');
-    },
+  const base = await startActionServer(registry, {
+    ...(opts.token !== undefined ? { token: opts.token } : {}),
+    ...(opts.viaView !== undefined ? { viaView: opts.viaView } : {}),
   });
-  const addr = await server.start();
-  servers.push(server);
-  return { base: `http://127.0.0.1:${addr.port}`, seen };
+  return { base, seen };
 }
 
-function post(base: string, body: string, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${base}/v1/clear/ip/bgp`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body,
-  });
+function postClear(
+  base: string,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return post(`${base}/v1/clear/ip/bgp`, body, headers);
 }
 
 describe('parseClearBgpRequest', () => {
@@ -122,7 +100,7 @@ describe('actionsOf', () => {
 describe('POST /v1/clear/ip/bgp', () => {
   it('runs the action with the validated request and answers its DTO', async () => {
     const { base, seen } = await start();
-    const res = await post(base, JSON.stringify({ neighbor: '169.254.21.2', soft: 'in' }));
+    const res = await postClear(base, JSON.stringify({ neighbor: '169.254.21.2', soft: 'in' }));
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual(ANSWER);
     expect(seen).toEqual([{ neighbor: '169.254.21.2', soft: 'in' }]);
@@ -130,24 +108,24 @@ describe('POST /v1/clear/ip/bgp', () => {
 
   it('finds the action through the show context view when none is given', async () => {
     const { base, seen } = await start({ viaView: true });
-    const res = await post(base, '{"neighbor":"*"}');
+    const res = await postClear(base, '{"neighbor":"*"}');
     expect(res.status).toBe(200);
     expect(seen).toEqual([{ neighbor: '*' }]);
   });
 
   it('404 for an unknown neighbor', async () => {
     const { base } = await start();
-    const res = await post(base, '{"neighbor":"192.0.2.1"}');
+    const res = await postClear(base, '{"neighbor":"192.0.2.1"}');
     expect(res.status).toBe(404);
     expect(await res.json()).toEqual({ error: { status: 404, message: 'no such BGP neighbor' } });
   });
 
   it('400 for a body that is not JSON or not a valid request', async () => {
     const { base, seen } = await start();
-    const bad = await post(base, '{neighbor:');
+    const bad = await postClear(base, '{neighbor:');
     expect(bad.status).toBe(400);
     expect(await bad.json()).toEqual({ error: { status: 400, message: 'body must be JSON' } });
-    const wrong = await post(base, '{"neighbor":"*","soft":"up"}');
+    const wrong = await postClear(base, '{"neighbor":"*","soft":"up"}');
     expect(wrong.status).toBe(400);
     expect(((await wrong.json()) as { error: { message: string } }).error.message).toBe(
       '"soft" must be "in", "out" or "both"',
@@ -157,7 +135,7 @@ describe('POST /v1/clear/ip/bgp', () => {
 
   it('413 for an oversized body', async () => {
     const { base } = await start();
-    const res = await post(base, JSON.stringify({ neighbor: '*', pad: 'x'.repeat(20_000) }));
+    const res = await postClear(base, JSON.stringify({ neighbor: '*', pad: 'x'.repeat(20_000) }));
     expect(res.status).toBe(413);
   });
 
@@ -175,7 +153,7 @@ describe('POST /v1/clear/ip/bgp', () => {
 
   it('503 when no component provides the action (BGP not running)', async () => {
     const { base } = await start({ provide: false });
-    const res = await post(base, '{"neighbor":"*"}');
+    const res = await postClear(base, '{"neighbor":"*"}');
     expect(res.status).toBe(503);
     expect(await res.json()).toEqual({
       error: { status: 503, message: 'clear ip bgp is not available' },
@@ -184,13 +162,13 @@ describe('POST /v1/clear/ip/bgp', () => {
 
   it('needs the bearer token like every GET', async () => {
     const { base, seen } = await start({ token: 's3cret-token' });
-    const none = await post(base, '{"neighbor":"*"}');
+    const none = await postClear(base, '{"neighbor":"*"}');
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toBe('Bearer realm="nvad"');
-    const wrong = await post(base, '{"neighbor":"*"}', { authorization: 'Bearer nope' });
+    const wrong = await postClear(base, '{"neighbor":"*"}', { authorization: 'Bearer nope' });
     expect(wrong.status).toBe(401);
     expect(seen).toEqual([]);
-    const ok = await post(base, '{"neighbor":"*"}', { authorization: 'Bearer s3cret-token' });
+    const ok = await postClear(base, '{"neighbor":"*"}', { authorization: 'Bearer s3cret-token' });
     expect(ok.status).toBe(200);
     expect(seen).toEqual([{ neighbor: '*' }]);
   });

@@ -3,7 +3,7 @@
  * (same auth, 400/404/405/503 rules as `clear ip bgp`), and the answer handed back unchanged.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { BearerAuth } from '../../../../src/mgmt/api/auth.js';
+import { closeActionServers, post, startActionServer } from './action-server.js';
 import { ActionInputError } from '../../../../src/mgmt/api/action-input.js';
 import {
   CLEAR_CRYPTO_SESSION,
@@ -11,17 +11,9 @@ import {
   type ClearCryptoDto,
   type ClearCryptoRequest,
 } from '../../../../src/mgmt/api/clear-crypto.js';
-import { createDaemonMetrics } from '../../../../src/mgmt/api/metrics.js';
-import { ApiServer } from '../../../../src/mgmt/api/server.js';
 import { ActionRegistry } from '../../../../src/mgmt/show/context.js';
-import { SHOW_COMMANDS } from '../../../../src/mgmt/show/index.js';
-import { silentLogger } from '../../../../src/lib/log.js';
-import { fakeContext } from '../show/fake-context.js';
 
-const servers: ApiServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+afterEach(closeActionServers);
 
 const ANSWER: ClearCryptoDto = {
   sessions: [
@@ -51,30 +43,19 @@ async function start(opts: { token?: string; provide?: boolean } = {}): Promise<
       return known ? ANSWER : undefined;
     });
   }
-  const server = new ApiServer({
-    listen: { host: '127.0.0.1', port: 0 },
-    auth: opts.token !== undefined ? new BearerAuth(opts.token) : null,
-    logger: silentLogger(),
-    registry: createDaemonMetrics({ version: '0', interfacesUp: () => Promise.resolve(0) })
-      .registry,
-    commands: SHOW_COMMANDS,
-    context: fakeContext().ctx,
+  const base = await startActionServer(
     actions,
-    status: () => {
-      throw new Error('unused');
-    },
-  });
-  const addr = await server.start();
-  servers.push(server);
-  return { base: `http://127.0.0.1:${addr.port}`, seen };
+    opts.token !== undefined ? { token: opts.token } : {},
+  );
+  return { base, seen };
 }
 
-function post(base: string, body: string, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${base}/v1/clear/crypto/session`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body,
-  });
+function postClear(
+  base: string,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return post(`${base}/v1/clear/crypto/session`, body, headers);
 }
 
 describe('parseClearCryptoRequest', () => {
@@ -108,10 +89,10 @@ describe('parseClearCryptoRequest', () => {
 describe('POST /v1/clear/crypto/session', () => {
   it('runs the action with the validated request and answers its DTO', async () => {
     const { base, seen } = await start();
-    const all = await post(base, '{}');
+    const all = await postClear(base, '{}');
     expect(all.status).toBe(200);
     expect(await all.json()).toEqual(ANSWER);
-    const one = await post(base, '{"interface":"tunnel1","remote":"198.51.100.2"}');
+    const one = await postClear(base, '{"interface":"tunnel1","remote":"198.51.100.2"}');
     expect(one.status).toBe(200);
     expect(seen).toEqual([{}, { remote: '198.51.100.2', interface: 'tunnel1' }]);
   });
@@ -119,7 +100,7 @@ describe('POST /v1/clear/crypto/session', () => {
   it('404 for an unknown remote or interface', async () => {
     const { base } = await start();
     for (const body of ['{"remote":"192.0.2.1"}', '{"interface":"Tunnel9"}']) {
-      const res = await post(base, body);
+      const res = await postClear(base, body);
       expect(res.status).toBe(404);
       expect(await res.json()).toEqual({
         error: { status: 404, message: 'no such crypto session (unknown remote or interface)' },
@@ -129,8 +110,8 @@ describe('POST /v1/clear/crypto/session', () => {
 
   it('400 for bad JSON or fields, 405 for GET, 503 without the IKE component', async () => {
     const { base, seen } = await start();
-    expect((await post(base, '{remote:')).status).toBe(400);
-    const bad = await post(base, '{"remote":"nowhere"}');
+    expect((await postClear(base, '{remote:')).status).toBe(400);
+    const bad = await postClear(base, '{"remote":"nowhere"}');
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { message: string } }).error.message).toBe(
       '"remote" must be an IP address',
@@ -140,7 +121,7 @@ describe('POST /v1/clear/crypto/session', () => {
     expect(get.headers.get('allow')).toBe('POST');
     expect(seen).toEqual([]);
     const none = await start({ provide: false });
-    const res = await post(none.base, '{}');
+    const res = await postClear(none.base, '{}');
     expect(res.status).toBe(503);
     expect(await res.json()).toEqual({
       error: { status: 503, message: 'clear crypto session is not available' },
@@ -149,10 +130,10 @@ describe('POST /v1/clear/crypto/session', () => {
 
   it('needs the bearer token', async () => {
     const { base, seen } = await start({ token: 'crypto-token-1' });
-    expect((await post(base, '{}')).status).toBe(401);
-    expect((await post(base, '{}', { authorization: 'Bearer nope' })).status).toBe(401);
+    expect((await postClear(base, '{}')).status).toBe(401);
+    expect((await postClear(base, '{}', { authorization: 'Bearer nope' })).status).toBe(401);
     expect(seen).toEqual([]);
-    const ok = await post(base, '{}', { authorization: 'Bearer crypto-token-1' });
+    const ok = await postClear(base, '{}', { authorization: 'Bearer crypto-token-1' });
     expect(ok.status).toBe(200);
     expect(seen).toEqual([{}]);
   });
