@@ -9,10 +9,10 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { sharedDir } from '../support/shared-dir.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
-export const SHARED = process.env.NVAD_SHARED_DIR ?? resolve(ROOT, '../shared');
-export const TOOLS = join(SHARED, 'tools/container');
+export const TOOLS = join(sharedDir(), 'tools/container');
 export const IMAGE = 'localhost/nvad:test';
 export const NODE_IMAGE = 'docker.io/library/node:20-bookworm-slim';
 const LOCK = join(tmpdir(), 'nvad-test-image.lock');

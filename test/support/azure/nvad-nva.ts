@@ -28,12 +28,14 @@ import type { AzureStandin, NvaSlot } from './standin.js';
 
 const REPO = resolve(import.meta.dirname, '../../..');
 
-/** Directory of the shared contracts (`NVAD_SHARED_DIR`, else `../shared` beside the clone). */
-export function sharedDir(): string {
-  return process.env.NVAD_SHARED_DIR ?? resolve(REPO, '../shared');
-}
-
-export const EXAMPLE_FILE = 'examples/azure-active-active-bgp.yaml';
+/**
+ * The Design 1 contract: the in-repo copy of the shared example (test/unit/config/shared-examples
+ * keeps it byte-identical to shared/examples).
+ */
+export const EXAMPLE_FILE = join(
+  REPO,
+  'test/fixtures/config/shared-examples/azure-active-active-bgp.yaml',
+);
 
 export interface NvadNvaOptions {
   /** Override every tunnel's DPD (e.g. `{ interval: '3s', retries: 3 }`). */
@@ -80,7 +82,7 @@ export function renderNvaConfig(
   plan: StandinPlan,
   k: number,
   options: NvadNvaOptions = {},
-  exampleText: string = readFileSync(join(sharedDir(), EXAMPLE_FILE), 'utf8'),
+  exampleText: string = readFileSync(EXAMPLE_FILE, 'utf8'),
 ): RenderedNvaConfig {
   const nva: NvaPlan | undefined = plan.nvas[k];
   if (nva === undefined) throw new Error(`no NVA ${String(k)} in the plan`);

@@ -1,18 +1,19 @@
 /**
  * The shared example configurations are contracts: each must load as written and mean what its
- * comments say. The fixture copies must stay byte-identical to ../shared/examples when present.
+ * comments say. The fixture copies must stay byte-identical to shared/examples (test/support/shared-dir.ts).
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../../src/config/load.js';
 import { renderConfig } from '../../../src/config/redact.js';
 import type { Config } from '../../../src/config/types.js';
+import { sharedDir } from '../../support/shared-dir.js';
 import { SECRETS, testSecrets } from './helpers.js';
 
 const REPO = resolve(import.meta.dirname, '../../..');
 const FIXTURES = join(REPO, 'test/fixtures/config/shared-examples');
-const SHARED = resolve(REPO, '../shared/examples');
+const SHARED = join(sharedDir(), 'examples');
 const NAMES = [
   'azure-active-active-bgp.yaml',
   'dual-stack-static.yaml',
@@ -30,7 +31,7 @@ describe('shared example fixtures', () => {
     expect(readdirSync(FIXTURES).sort()).toEqual(NAMES);
   });
 
-  it.runIf(existsSync(SHARED))('are byte-identical to ../shared/examples', () => {
+  it('are byte-identical to shared/examples', () => {
     for (const name of readdirSync(SHARED).filter((f) => f.endsWith('.yaml'))) {
       expect(
         readFileSync(join(FIXTURES, name)).equals(readFileSync(join(SHARED, name))),
