@@ -13,7 +13,6 @@
  * ROUTE-REFRESH (FRR's counters); one "tunnel" going down removes its next hop from the group
  * within a second while the other keeps the route; SIGTERM removes the routes.
  */
-import { execFile } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
@@ -24,14 +23,13 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { haveFrr, startFrr, type FrrPeer } from '../../support/bgp-peers.js';
 import { DaemonProcess } from '../../support/daemon-process.js';
+import { routeDevs } from '../../support/kernel-routes.js';
 import { describeWithPrereqs, isRoot, TestNetns, vethPair, waitFor } from '../../support/netns.js';
 
-const REPO = resolve(import.meta.dirname, '../../..');
-const CLI = [process.execPath, '--import', 'tsx', join(REPO, 'src/cli/main.ts')];
 const API = '127.0.0.1:9180';
 const PREFIX = '10.20.0.0/16';
 
@@ -116,13 +114,6 @@ function frrNeighbor(p: FrrPeer | undefined): FrrNeighbor {
   return n;
 }
 
-interface KernelNexthop {
-  id: number;
-  gateway?: string;
-  dev?: string;
-  group?: { id: number }[];
-}
-
 describeWithPrereqs(
   'BGP in the daemon with FRR as the Azure gateway (two tunnels, ECMP)',
   { root: isRoot(), frr: haveFrr() },
@@ -133,51 +124,12 @@ describeWithPrereqs(
     const peers: FrrPeer[] = [];
     let dir = '';
     let nvad: DaemonProcess | undefined;
-
-    const env = (): NodeJS.ProcessEnv => ({ ...process.env, NVAD_RUN_DIR: join(dir, 'run') });
     const frrLog = (i: number): string => join(dir, 'frr-log', `az${i}.log`);
     const frrLogText = (i: number): string =>
       existsSync(frrLog(i)) ? readFileSync(frrLog(i), 'utf8') : '';
 
-    function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-      return new Promise((r) => {
-        execFile(
-          'ip',
-          ['netns', 'exec', nva.name, ...CLI, ...args, '--api', API],
-          { cwd: REPO, env: env() },
-          (e, stdout, stderr) => {
-            r({ code: e ? Number(e.code ?? 1) : 0, stdout, stderr });
-          },
-        );
-      });
-    }
-
-    async function showJson<T>(words: string): Promise<T> {
-      const r = await cli(['show', ...words.split(' '), '--json']);
-      if (r.code !== 0) throw new Error(`nvad show ${words}: ${r.stderr}`);
-      return JSON.parse(r.stdout) as T;
-    }
-
     function routes(...filter: string[]): KernelRoute[] {
       return JSON.parse(nva.ip('-j', 'route', 'show', ...filter)) as KernelRoute[];
-    }
-
-    /** Devices of the route's next hops (nexthop object, group members, or a plain route). */
-    function routeDevs(prefix: string): string[] | undefined {
-      const r = routes(prefix)[0];
-      if (!r) return undefined;
-      if (r.nhid === undefined) return r.dev !== undefined ? [r.dev] : [];
-      const nh = (
-        JSON.parse(nva.ip('-j', 'nexthop', 'show', 'id', String(r.nhid))) as KernelNexthop[]
-      )[0];
-      if (!nh) return [];
-      if (!nh.group) return nh.dev !== undefined ? [nh.dev] : [];
-      return nh.group.map((m) => {
-        const one = (
-          JSON.parse(nva.ip('-j', 'nexthop', 'show', 'id', String(m.id))) as KernelNexthop[]
-        )[0];
-        return one?.dev ?? '?';
-      });
     }
 
     beforeAll(async () => {
@@ -239,14 +191,14 @@ describeWithPrereqs(
       const s = await waitFor(
         'Established/PfxRcd 1 on both neighbors',
         async () => {
-          const j = await showJson<Summary>('ip bgp summary');
+          const j = await nvad!.showJson<Summary>('ip bgp summary');
           return j.neighbors.every((n) => n.state === 'Established' && n.pfxRcd === 1) && j;
         },
         45_000,
         500,
       );
       expect(s.neighbors.map((n) => n.address)).toEqual(['169.254.21.2', '169.254.21.6']);
-      const text = await cli(['show', 'ip', 'bgp', 'summary']);
+      const text = await nvad!.cli(['show', 'ip', 'bgp', 'summary']);
       expect(text.stdout).toContain('BGP router identifier 169.254.21.1, local AS number 65010');
       expect(text.stdout).toMatch(/^169\.254\.21\.2\s+4\s+65515\s.*\s1$/m);
     }, 60_000);
@@ -255,7 +207,7 @@ describeWithPrereqs(
       const devs = await waitFor(
         'ECMP route',
         () => {
-          const d = routeDevs(PREFIX);
+          const d = routeDevs(nva, PREFIX);
           return d !== undefined && d.length === 2 && d;
         },
         20_000,
@@ -290,19 +242,19 @@ describeWithPrereqs(
     });
 
     it('show ip route bgp lists the route with both next hops; show ip bgp PREFIX explains the choice', async () => {
-      const r = await cli(['show', 'ip', 'route', 'bgp']);
+      const r = await nvad!.cli(['show', 'ip', 'route', 'bgp']);
       expect(r.code).toBe(0);
       // best path first: which one is best ("Older") depends on which session came up first
       expect(r.stdout).toMatch(/^B\s+10\.20\.0\.0\/16 \[20\/0\] via 169\.254\.21\.[26], /m);
       expect(r.stdout).toMatch(/^\s+\[20\/0\] via 169\.254\.21\.[26], /m);
       expect(r.stdout).toContain('via 169.254.21.2, ');
       expect(r.stdout).toContain('via 169.254.21.6, ');
-      const b = await cli(['show', 'ip', 'bgp', PREFIX]);
+      const b = await nvad!.cli(['show', 'ip', 'bgp', PREFIX]);
       expect(b.stdout).toContain(`BGP routing table entry for ${PREFIX}`);
       expect(b.stdout).toContain('Paths: (2 available, best #1, table default)');
       expect(b.stdout).toContain('Multipath: eBGP');
       expect(b.stdout).toMatch(/Best path reason: \w+/);
-      const adv = await cli([
+      const adv = await nvad!.cli([
         'show',
         'ip',
         'bgp',
@@ -338,7 +290,7 @@ describeWithPrereqs(
       const devs = await waitFor(
         what,
         () => {
-          const d = routeDevs(PREFIX);
+          const d = routeDevs(nva, PREFIX);
           return d !== undefined && d.length === 2 && d;
         },
         30_000,
@@ -383,7 +335,7 @@ describeWithPrereqs(
     it('clear ip bgp 169.254.21.2 resets that session only (FRR sees Cease/Administrative Reset)', async () => {
       const [a1, a2] = peers.map(frrNeighbor);
       const log2 = frrLogText(2);
-      const r = await cli(['clear', 'ip', 'bgp', '169.254.21.2']);
+      const r = await nvad!.cli(['clear', 'ip', 'bgp', '169.254.21.2']);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       expect(r.stdout).toBe(
@@ -423,7 +375,7 @@ describeWithPrereqs(
 
     it('clear ip bgp * soft in sends ROUTE-REFRESH to both (FRR counters), no reset', async () => {
       const before = peers.map(frrNeighbor);
-      const r = await cli(['clear', 'ip', 'bgp', '*', 'soft', 'in', '--json']);
+      const r = await nvad!.cli(['clear', 'ip', 'bgp', '*', 'soft', 'in', '--json']);
       expect(r.code).toBe(0);
       const dto = JSON.parse(r.stdout) as { neighbors: { address: string; actions: string[] }[] };
       expect(dto.neighbors.map((x) => [x.address, x.actions])).toEqual([
@@ -446,13 +398,13 @@ describeWithPrereqs(
     }, 45_000);
 
     it('a tunnel going down leaves the ECMP group within one second; the other keeps the route', async () => {
-      expect(routeDevs(PREFIX)?.length).toBe(2);
+      expect(routeDevs(nva, PREFIX)?.length).toBe(2);
       const t0 = Date.now();
       nva.ip('link', 'set', 'nvb1', 'down');
       const devs = await waitFor(
         'one nexthop left',
         () => {
-          const d = routeDevs(PREFIX);
+          const d = routeDevs(nva, PREFIX);
           return d !== undefined && d.length === 1 && d;
         },
         5_000,

@@ -13,10 +13,9 @@
  * (e) a good UPDATE on a fresh session installs its route.
  * After each, nvad's JSON log has a line naming the problem and the API still answers.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   Attr,
@@ -29,8 +28,6 @@ import {
 import { DaemonProcess } from '../../support/daemon-process.js';
 import { describeWithPrereqs, isRoot, TestNetns, vethPair, waitFor } from '../../support/netns.js';
 
-const REPO = resolve(import.meta.dirname, '../../..');
-const CLI = [process.execPath, '--import', 'tsx', join(REPO, 'src/cli/main.ts')];
 const API = '127.0.0.1:9180';
 const NVA_IP = '10.255.9.1';
 const PEER_IP = '10.255.9.2';
@@ -68,21 +65,6 @@ describeWithPrereqs(
     let dir = '';
     let nvad: DaemonProcess | undefined;
 
-    const env = (): NodeJS.ProcessEnv => ({ ...process.env, NVAD_RUN_DIR: join(dir, 'run') });
-
-    function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-      return new Promise((r) => {
-        execFile(
-          'ip',
-          ['netns', 'exec', nva.name, ...CLI, ...args, '--api', API],
-          { cwd: REPO, env: env() },
-          (e, stdout, stderr) => {
-            r({ code: e ? Number(e.code ?? 1) : 0, stdout, stderr });
-          },
-        );
-      });
-    }
-
     function logLines(): LogLine[] {
       const lines: LogLine[] = [];
       for (const l of (nvad?.out ?? '').split('\n')) {
@@ -103,7 +85,7 @@ describeWithPrereqs(
     }
 
     async function apiAnswers(): Promise<void> {
-      const r = await cli(['show', 'ip', 'bgp', 'summary', '--json']);
+      const r = await nvad!.cli(['show', 'ip', 'bgp', 'summary', '--json']);
       expect(r.code).toBe(0);
       expect(JSON.parse(r.stdout)).toHaveProperty('neighbors');
     }
@@ -253,7 +235,7 @@ describeWithPrereqs(
       p.send(good('10.1.5.0'));
       await waitFor('10.1.5.0/24 installed', () => kernelRoute('10.1.5.0/24'), 10_000);
       expect(kernelRoute('10.1.5.0/24')?.protocol).toBe('bgp');
-      const s = await cli(['show', 'ip', 'bgp', 'summary', '--json']);
+      const s = await nvad!.cli(['show', 'ip', 'bgp', 'summary', '--json']);
       const j = JSON.parse(s.stdout) as {
         neighbors: { address: string; state: string; pfxRcd: number | null }[];
       };

@@ -15,10 +15,9 @@
  * the same AS_PATH;
  * withdrawing an advertised prefix at FRR withdraws it at the RS stand-in as well.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   haveFrr,
@@ -31,8 +30,6 @@ import {
 import { DaemonProcess } from '../../support/daemon-process.js';
 import { describeWithPrereqs, isRoot, TestNetns, vethPair, waitFor } from '../../support/netns.js';
 
-const REPO = resolve(import.meta.dirname, '../../..');
-const CLI = [process.execPath, '--import', 'tsx', join(REPO, 'src/cli/main.ts')];
 const API = '127.0.0.1:9180';
 const RS = '10.99.0.4';
 const LIMIT = 10;
@@ -123,21 +120,6 @@ describeWithPrereqs(
     let samples = 0;
     let sampler: Promise<void> = Promise.resolve();
 
-    const env = (): NodeJS.ProcessEnv => ({ ...process.env, NVAD_RUN_DIR: join(dir, 'run') });
-
-    function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-      return new Promise((r) => {
-        execFile(
-          'ip',
-          ['netns', 'exec', nva.name, ...CLI, ...args, '--api', API],
-          { cwd: REPO, env: env() },
-          (e, stdout, stderr) => {
-            r({ code: e ? Number(e.code ?? 1) : 0, stdout, stderr });
-          },
-        );
-      });
-    }
-
     /** The RS stand-in's Loc-RIB (paths it accepted), by prefix. */
     function rsRib(): Record<string, GobgpPath[]> {
       if (!gobgp) return {};
@@ -202,7 +184,7 @@ describeWithPrereqs(
       const s = await waitFor(
         'both Established, 20 from the gateway',
         async () => {
-          const r = await cli(['show', 'ip', 'bgp', 'summary', '--json']);
+          const r = await nvad!.cli(['show', 'ip', 'bgp', 'summary', '--json']);
           if (r.code !== 0) return false;
           const j = JSON.parse(r.stdout) as Summary;
           const g = j.neighbors.find((n) => n.address === '10.255.1.2');
@@ -239,7 +221,15 @@ describeWithPrereqs(
     }, 45_000);
 
     it('show ip bgp neighbors RS advertised-routes --json lists what the RS holds, same AS_PATH', async () => {
-      const r = await cli(['show', 'ip', 'bgp', 'neighbors', RS, 'advertised-routes', '--json']);
+      const r = await nvad!.cli([
+        'show',
+        'ip',
+        'bgp',
+        'neighbors',
+        RS,
+        'advertised-routes',
+        '--json',
+      ]);
       expect(r.code).toBe(0);
       const j = JSON.parse(r.stdout) as {
         neighbor: string;
