@@ -236,15 +236,13 @@ export class IkeSaManager {
    * Returns the tunnels restarted.
    */
   retryDown(): string[] {
+    const up = new Set(['established', 'rekeying', 'deleting']);
     const restarted: string[] = [];
     for (const [name, st] of this.tunnels) {
       if (st.removed || !st.spec.tunnel.initiate) continue;
-      const up = new Set(['established', 'rekeying', 'deleting']);
       if ([...st.sas].some((s) => up.has(s.state))) continue;
-      for (const sa of [...st.sas]) if (sa.state !== 'destroyed') sa.destroy('underlay up');
-      st.retryTimer?.cancel();
-      st.backoffMs = this.initialBackoffMs;
-      this.initiate(st);
+      // Nothing established: clearing drops the half-open attempts and starts over at once.
+      this.clearTunnel(name, 'underlay up');
       restarted.push(name);
     }
     return restarted;
